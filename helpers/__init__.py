@@ -1,0 +1,62 @@
+"""helpers: the small library behind the saliency-maps course.
+
+Everything public is importable from here (``import helpers; helpers.load_model()``).
+Names are loaded on first use, so ``import helpers`` is instant and the command-line
+tools that need no TensorFlow (``python -m helpers.check_submission``) start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS: dict[str, str] = {
+    # models and layers
+    "load_model": "models",
+    "choose_model": "models",
+    "MODEL_NAMES": "models",
+    "ModelUnavailableError": "models",
+    "conv_layer_names": "layers",
+    "last_conv_layer": "layers",
+    "find_layer": "layers",
+    "LayerNotFoundError": "layers",
+    "NoConvLayerError": "layers",
+    "preprocess_pixels": "preprocessing",
+    # images and labels
+    "load_image": "images",
+    "sample_image": "images",
+    "SAMPLE_IMAGES": "images",
+    "ImageLoadError": "images",
+    "class_name": "labels",
+    "class_names": "labels",
+    "find_class": "labels",
+    "resolve_class": "labels",
+    "ClassIndexError": "labels",
+    # scores
+    "top_k": "scores",
+    "predict_logits": "scores",
+    "logits_model": "scores",
+    "class_probability": "scores",
+    # tf-explain on Keras 3
+    "enable_tf_explain_compat": "tf_explain_compat",
+    "disable_tf_explain_compat": "tf_explain_compat",
+    # environment
+    "environment_report": "environment",
+    "find_project_root": "environment",
+    "in_colab": "environment",
+    "install_missing_requirements": "install",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,130 @@
+"""ImageNet-1k class names: index -> name, and search by name.
+
+Keras' ``decode_predictions`` downloads its label file at run time; this module reads
+``data/imagenet_class_names.json`` (the same 1000 names, same order) from the project.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import numbers
+import re
+from functools import lru_cache
+
+from .paths import DATA_DIR
+
+NUM_CLASSES = 1000
+CLASS_NAMES_FILE = DATA_DIR / "imagenet_class_names.json"
+
+
+class ClassIndexError(ValueError):
+    """A class index outside 0..999, or a class name that matches no ImageNet class."""
+
+
+@lru_cache(maxsize=1)
+def class_names() -> tuple[str, ...]:
+    """All 1000 ImageNet-1k class names, position = class index (0 tench ... 999 toilet_tissue)."""
+    if not CLASS_NAMES_FILE.is_file():
+        raise FileNotFoundError(
+            f"ImageNet class names not found at {CLASS_NAMES_FILE}. "
+            "Run the course from a full copy of the project (the data/ folder is needed)."
+        )
+    names = json.loads(CLASS_NAMES_FILE.read_text(encoding="utf-8"))
+    if len(names) != NUM_CLASSES:
+        raise ValueError(f"{CLASS_NAMES_FILE} holds {len(names)} names, expected {NUM_CLASSES}")
+    return tuple(names)
+
+
+def check_class_index(index: object, num_classes: int = NUM_CLASSES) -> int:
+    """Return ``index`` as an int, or raise a clear error if it is not in 0..num_classes-1."""
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise ClassIndexError(
+            f"class index must be a whole number in 0..{num_classes - 1}, got {index!r} "
+            f"({type(index).__name__}). "
+            "To look a class up by name use helpers.find_class('banana')."
+        )
+    index = int(index)
+    if not 0 <= index < num_classes:
+        raise ClassIndexError(
+            f"class index {index} is outside 0..{num_classes - 1} "
+            f"(the model has {num_classes} classes). "
+            "To look a class up by name use helpers.find_class('banana')."
+        )
+    return index
+
+
+def class_name(index: int) -> str:
+    """The ImageNet name of class ``index`` (e.g. 281 -> 'tabby')."""
+    return class_names()[check_class_index(index)]
+
+
+def _normalize(text: str) -> str:
+    """Lower case, with spaces, underscores and hyphens folded to one space."""
+    return re.sub(r"[\s_\-]+", " ", text.strip().lower())
+
+
+def find_class(query: str, max_results: int = 10) -> list[tuple[int, str]]:
+    """Find ImageNet classes by name: ``find_class("banana") -> [(954, 'banana')]``.
+
+    Case, spaces, hyphens and underscores are ignored. Ranking: exact name, then the query
+    as a whole word ('cat' in 'tiger cat'), then as the start of a word, then anywhere
+    inside a name, then close misspellings. Returns at most ``max_results`` matches
+    (an empty list when nothing is even close).
+    """
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError(f"find_class needs a non-empty class name, got {query!r}")
+    q = _normalize(query)
+    word = re.compile(rf"\b{re.escape(q)}\b")
+    word_start = re.compile(rf"\b{re.escape(q)}")
+    ranked: list[tuple[int, int, str]] = []
+    for index, name in enumerate(class_names()):
+        n = _normalize(name)
+        if n == q:
+            rank = 0
+        elif word.search(n):
+            rank = 1
+        elif word_start.search(n):
+            rank = 2
+        elif q in n:
+            rank = 3
+        else:
+            continue
+        ranked.append((rank, index, name))
+    ranked.sort()
+    found = [(index, name) for _, index, name in ranked]
+    if len(found) < max_results:
+        normalized = {_normalize(n): i for i, n in enumerate(class_names())}
+        for close in difflib.get_close_matches(q, normalized, n=max_results, cutoff=0.75):
+            hit = (normalized[close], class_names()[normalized[close]])
+            if hit not in found:
+                found.append(hit)
+    return found[:max_results]
+
+
+def resolve_class(name_or_index: int | str) -> int:
+    """Turn a class index (281, '281') or an unambiguous name ('tabby') into an index.
+
+    A name must match exactly one class exactly (ignoring case, spaces, underscores), or
+    be the only partial match; otherwise the error lists the candidates.
+    """
+    if isinstance(name_or_index, str) and name_or_index.strip().lstrip("-").isdigit():
+        name_or_index = int(name_or_index)
+    if not isinstance(name_or_index, str):
+        return check_class_index(name_or_index)
+    matches = find_class(name_or_index)
+    exact = [m for m in matches if _normalize(m[1]) == _normalize(name_or_index)]
+    if len(exact) == 1:
+        return exact[0][0]
+    if len(matches) == 1:
+        return matches[0][0]
+    if not matches:
+        raise ClassIndexError(
+            f"no ImageNet class matches {name_or_index!r}. "
+            "Browse data/imagenet_class_names.json or try a shorter word."
+        )
+    listing = ", ".join(f"{i} {n}" for i, n in matches)
+    raise ClassIndexError(
+        f"{name_or_index!r} matches several ImageNet classes: {listing}. "
+        "Give the index or the full name."
+    )

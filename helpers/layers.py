@@ -1,0 +1,63 @@
+"""Find layers in a Keras model: by name (with suggestions), and the convolutional ones."""
+
+from __future__ import annotations
+
+import difflib
+
+import keras
+
+CONV_LAYER_TYPES = (
+    keras.layers.Conv2D,
+    keras.layers.DepthwiseConv2D,
+    keras.layers.SeparableConv2D,
+)
+
+
+class LayerNotFoundError(ValueError):
+    """No layer of that name; the message lists close matches."""
+
+
+class NoConvLayerError(ValueError):
+    """The model has no convolutional layer (Grad-CAM and activation maps need one)."""
+
+
+def find_layer(model: keras.Model, name: str) -> keras.layers.Layer:
+    """The layer called ``name``, or an error that suggests the closest layer names."""
+    if not isinstance(name, str):
+        raise TypeError(f"layer name must be a string, got {type(name).__name__}: {name!r}")
+    for layer in model.layers:
+        if layer.name == name:
+            return layer
+    names = [layer.name for layer in model.layers]
+    close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
+    close += [n for n in names if name.lower() in n.lower() and n not in close][: 5 - len(close)]
+    hint = f" Close matches: {', '.join(close)}." if close else ""
+    convs = conv_layer_names(model)
+    conv_hint = f" Convolutional layers: {convs[0]} ... {convs[-1]}." if convs else ""
+    raise LayerNotFoundError(
+        f"model '{model.name}' has no layer named {name!r}.{hint}{conv_hint} "
+        "List them all with helpers.conv_layer_names(model) or model.summary()."
+    )
+
+
+def conv_layer_names(model: keras.Model) -> list[str]:
+    """Names of the model's 2-D convolutional layers, input to output."""
+    return [layer.name for layer in model.layers if isinstance(layer, CONV_LAYER_TYPES)]
+
+
+def last_conv_layer(model: keras.Model) -> str:
+    """Name of the last convolutional layer: Grad-CAM's default target."""
+    names = conv_layer_names(model)
+    if not names:
+        nested = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
+        hint = (
+            f" It wraps other models ({', '.join(nested)}): build a flat functional model, "
+            "e.g. keras.Model(base.input, head(base.output)), so their layers are visible."
+            if nested
+            else ""
+        )
+        raise NoConvLayerError(
+            f"model '{model.name}' has no convolutional layer (Conv2D, DepthwiseConv2D or "
+            f"SeparableConv2D), so Grad-CAM cannot be applied.{hint}"
+        )
+    return names[-1]

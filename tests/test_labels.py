@@ -1,0 +1,85 @@
+"""ImageNet class names: lookup by index and by name."""
+
+import numpy as np
+import pytest
+
+from helpers.labels import ClassIndexError, class_name, class_names, find_class, resolve_class
+
+
+def test_standard_index_order():
+    names = class_names()
+    assert len(names) == len(set(names)) + 2  # 'crane' and 'maillot' occur twice in ImageNet
+    assert (names[0], names[281], names[285], names[954], names[967]) == (
+        "tench",
+        "tabby",
+        "Egyptian_cat",
+        "banana",
+        "espresso",
+    )
+
+
+def test_class_name_accepts_numpy_integers():
+    assert class_name(np.int64(281)) == "tabby"
+
+
+@pytest.mark.parametrize("bad", [-1, 1000, 10**6])
+def test_class_index_out_of_range(bad):
+    with pytest.raises(ClassIndexError, match=r"outside 0\.\.999"):
+        class_name(bad)
+
+
+@pytest.mark.parametrize("bad", [2.5, "281", None, True])
+def test_class_index_wrong_type(bad):
+    with pytest.raises(ClassIndexError, match="whole number"):
+        class_name(bad)
+
+
+def test_find_class_exact():
+    assert find_class("banana") == [(954, "banana")]
+
+
+@pytest.mark.parametrize("query", ["Egyptian cat", "egyptian_CAT", " Egyptian-Cat "])
+def test_find_class_ignores_case_spaces_underscores(query):
+    assert find_class(query)[0] == (285, "Egyptian_cat")
+
+
+def test_find_class_ranks_whole_words_then_word_starts_then_substrings():
+    found = find_class("cat", max_results=50)
+    # whole word: tiger/Persian/Siamese/Egyptian/Madagascar cat; then catamaran (word start);
+    # then names that merely contain 'cat'; close misspellings ('crate') come last.
+    assert found[:6] == [
+        (282, "tiger_cat"),
+        (283, "Persian_cat"),
+        (284, "Siamese_cat"),
+        (285, "Egyptian_cat"),
+        (383, "Madagascar_cat"),
+        (484, "catamaran"),
+    ]
+    assert {(143, "oystercatcher"), (358, "polecat")} <= set(found[6:])
+    assert found[-1] == (519, "crate")
+
+
+def test_find_class_forgives_a_typo():
+    assert (954, "banana") in find_class("bananna")
+
+
+def test_find_class_nothing_close():
+    assert find_class("xyzzyplugh") == []
+
+
+def test_find_class_needs_text():
+    with pytest.raises(ValueError, match="non-empty"):
+        find_class("  ")
+
+
+def test_resolve_class():
+    assert resolve_class(281) == 281
+    assert resolve_class("281") == 281
+    assert resolve_class("tabby") == 281
+    assert resolve_class("Granny Smith") == 948
+    with pytest.raises(ClassIndexError, match="several"):
+        resolve_class("crane")  # the bird (134) and the machine (517)
+    with pytest.raises(ClassIndexError, match="no ImageNet class matches"):
+        resolve_class("xyzzyplugh")
+    with pytest.raises(ClassIndexError, match="outside"):
+        resolve_class("1000")

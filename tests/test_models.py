@@ -1,0 +1,137 @@
+"""The course's models: real ImageNet weights offline, and how 'auto' chooses."""
+
+import time
+
+import keras
+import numpy as np
+import pytest
+
+import helpers.models as models
+from helpers.images import load_image, sample_image
+from helpers.layers import conv_layer_names, last_conv_layer
+from helpers.scores import top_k
+
+
+def test_lite0_is_a_named_functional_model_ending_in_logits_and_softmax(lite0):
+    assert lite0.name == "efficientnet_lite0"
+    assert tuple(lite0.inputs[0].shape) == (None, 224, 224, 3)
+    assert [layer.name for layer in lite0.layers[-2:]] == ["logits", "predictions"]
+    assert isinstance(lite0.layers[-1], keras.layers.Softmax)
+    assert lite0.get_layer("logits").activation.__name__ == "linear"
+    assert last_conv_layer(lite0) == "top_conv"
+    assert tuple(lite0.get_layer("top_conv").output.shape) == (None, 7, 7, 1280)
+    assert conv_layer_names(lite0)[0] == "stem_conv"
+    assert lite0.count_params() == 4_694_024
+
+
+def test_lite0_recognises_the_cat(lite0, cat):
+    top5 = top_k(lite0, cat, k=5)
+    cats = {281, 282, 285}  # tabby, tiger cat, Egyptian cat
+    assert cats <= {i for i, _, _ in top5}
+    assert sum(p for i, _, p in top5 if i in cats) > 0.8
+    assert top5[0][0] in cats
+
+
+def test_lite0_recognises_the_espresso(lite0, espresso):
+    index, name, probability = top_k(lite0, espresso, k=1)[0]
+    assert (index, name) == (967, "espresso")
+    assert probability > 0.5
+
+
+def test_lite0_recognises_the_uniform(lite0):
+    top5 = top_k(lite0, load_image(sample_image("grace_hopper")), k=5)
+    assert top5[0][:2] == (652, "military_uniform")
+
+
+def test_probabilities_sum_to_one_and_logits_are_not_probabilities(lite0, cat):
+    probs = keras.ops.convert_to_numpy(lite0(cat[None]))
+    assert probs.shape == (1, 1000)
+    np.testing.assert_allclose(probs.sum(), 1.0, rtol=1e-5)
+    from helpers.scores import predict_logits
+
+    logits = predict_logits(lite0, cat)
+    assert logits.min() < 0 < logits.max()
+    e = np.exp(logits - logits.max())
+    np.testing.assert_allclose(e / e.sum(), probs, atol=1e-6)
+
+
+def test_random_weights_differ_from_pretrained(lite0, cat):
+    fresh = models.load_model("efficientnet_lite0", pretrained=False, verbose=False)
+    assert top_k(fresh, cat, 1)[0][2] < 0.05  # an untrained net is unsure
+    assert not np.allclose(
+        fresh.get_layer("top_conv").get_weights()[0], lite0.get_layer("top_conv").get_weights()[0]
+    )
+
+
+def test_vgg16_architecture_with_logits_head():
+    vgg = models.load_model("vgg16", pretrained=False, verbose=False)
+    assert vgg.name == "vgg16"
+    assert [layer.name for layer in vgg.layers[:2]] == ["pixels", "preprocess"]
+    assert [layer.name for layer in vgg.layers[-3:]] == ["fc2", "logits", "predictions"]
+    assert vgg.get_layer("logits").activation.__name__ == "linear"
+    assert last_conv_layer(vgg) == "block5_conv3"
+    assert len(conv_layer_names(vgg)) == 13
+    assert vgg.count_params() == 138_357_544  # the same as keras.applications.VGG16()
+
+
+def test_unknown_model_name_lists_valid_ones():
+    with pytest.raises(ValueError, match="auto, vgg16, efficientnet_lite0"):
+        models.load_model("resnet50")
+
+
+def test_auto_offline_chooses_lite0_quickly_and_says_why(capsys, monkeypatch):
+    monkeypatch.delenv(models.MODEL_ENV_VAR, raising=False)
+    if models.cached_vgg16_weights() or models.can_reach(models.VGG16_WEIGHTS_HOST)[0]:
+        pytest.skip("VGG16's weights are available here: 'auto' would rightly pick VGG16")
+    start = time.perf_counter()
+    model = models.load_model("auto")
+    elapsed = time.perf_counter() - start
+    assert model.name == "efficientnet_lite0"
+    assert elapsed < 30
+    said = capsys.readouterr().out
+    assert "Loaded efficientnet_lite0" in said
+    assert "not cached" in said and "cannot be reached" in said
+
+
+def test_auto_prefers_cached_vgg16(tmp_path, monkeypatch):
+    monkeypatch.delenv(models.MODEL_ENV_VAR, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "models").mkdir()
+    with open(tmp_path / "models" / models.VGG16_WEIGHTS_FILE, "wb") as f:
+        f.truncate(553_467_096)  # sparse file with VGG16's size: no disk used
+    name, why = models.choose_model()
+    assert name == "vgg16"
+    assert "cached" in why
+
+
+def test_auto_without_cache_or_network_chooses_lite0(tmp_path, monkeypatch):
+    monkeypatch.delenv(models.MODEL_ENV_VAR, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(models, "cached_vgg16_weights", lambda: None)
+    monkeypatch.setattr(models, "can_reach", lambda host: (False, "simulated: offline"))
+    name, why = models.choose_model()
+    assert name == "efficientnet_lite0"
+    assert "simulated: offline" in why and "EfficientNet-Lite0" in why
+
+
+def test_environment_variable_overrides_auto(monkeypatch):
+    monkeypatch.setenv(models.MODEL_ENV_VAR, "efficientnet_lite0")
+    assert models.choose_model()[0] == "efficientnet_lite0"
+    monkeypatch.setenv(models.MODEL_ENV_VAR, "alexnet")
+    with pytest.raises(ValueError, match="COURSE_MODEL"):
+        models.choose_model()
+
+
+def test_can_reach_does_not_hang():
+    start = time.perf_counter()
+    ok, why = models.can_reach("unreachable.invalid", timeout=1.0)
+    assert not ok and why
+    assert time.perf_counter() - start < 2.0
+
+
+def test_vgg16_offline_fails_with_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    if models.can_reach(models.VGG16_WEIGHTS_HOST)[0]:
+        pytest.skip("online: this would download 528 MB")
+    with pytest.raises(models.ModelUnavailableError, match="efficientnet_lite0"):
+        models.load_model("vgg16", verbose=False)
