@@ -1,0 +1,78 @@
+"""Shared plumbing of the attribution methods: checked inputs, chunk sizes, target classes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import keras
+import numpy as np
+
+from .labels import check_class_index
+from .scores import image_batch, num_classes
+
+#: Memory the activations of one chunk may take (forward values kept for the backward pass).
+DEFAULT_MEMORY_BUDGET = 1 << 30  # 1 GiB
+MAX_BATCH_SIZE = 32
+
+
+def activation_bytes_per_image(model: keras.Model) -> int:
+    """Bytes of all layer outputs for one image (float32): what a backward pass keeps."""
+    total = 0
+    for layer in model.layers:
+        output = getattr(layer, "output", None)
+        if output is None or isinstance(output, (list, tuple)):
+            continue
+        total += int(np.prod([d for d in output.shape[1:] if d is not None]))
+    return 4 * total
+
+
+def auto_batch_size(model: keras.Model, budget_bytes: int = DEFAULT_MEMORY_BUDGET) -> int:
+    """How many images to push through forward+backward at once to stay within the budget.
+
+    Counts every layer output twice (the value and its gradient), plus the input batch.
+    VGG16 gets about 8, EfficientNet-Lite0 about 16.
+    """
+    per_image = 2 * activation_bytes_per_image(model)
+    return int(np.clip(budget_bytes // max(per_image, 1), 1, MAX_BATCH_SIZE))
+
+
+def resolve_batch_size(model: keras.Model, batch_size: int | None) -> int:
+    """``batch_size`` if given (checked), else :func:`auto_batch_size`."""
+    if batch_size is None:
+        return auto_batch_size(model)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    return batch_size
+
+
+def checked_images(model: keras.Model, images: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A float32 batch that fits the model, and whether the caller passed a single image."""
+    single = np.ndim(images) == len(model.inputs[0].shape) - 1
+    batch = image_batch(model, images)
+    if not np.all(np.isfinite(batch)):
+        raise ValueError("images contain NaN or infinite values")
+    return batch, single
+
+
+def class_indices(
+    model: keras.Model, class_index: int | Sequence[int], n_images: int
+) -> np.ndarray:
+    """One checked class index per image (a single index is used for all)."""
+    n_classes = num_classes(model)
+    if np.ndim(class_index) == 0:
+        return np.full(n_images, check_class_index(class_index, n_classes), dtype=np.int32)
+    indices = [check_class_index(i, n_classes) for i in class_index]
+    if len(indices) != n_images:
+        raise ValueError(f"got {len(indices)} class indices for {n_images} images")
+    return np.asarray(indices, dtype=np.int32)
+
+
+def chunks(total: int, size: int) -> Iterator[slice]:
+    """Slices that cover range(total) in pieces of at most ``size``."""
+    for start in range(0, total, size):
+        yield slice(start, min(start + size, total))
+
+
+def unbatch(result: np.ndarray, single: bool) -> np.ndarray:
+    """Drop the batch axis again when the caller gave one image."""
+    return result[0] if single else result

@@ -1,0 +1,128 @@
+"""Grad-CAM (Selvaraju et al., 2017), as the paper defines it.
+
+For a conv layer with feature maps A^k (h x w x K) and the class logit y^c:
+  1. gradients dy^c / dA^k, plain (not "guided");
+  2. channel weights alpha_k = their spatial mean;
+  3. the weighted sum over channels, sum_k alpha_k A^k;
+  4. ReLU: keep only what speaks *for* the class;
+  5. bilinear upsampling to the image size, scaled to [0, 1].
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .batching import checked_images, chunks, class_indices, resolve_batch_size, unbatch
+from .layers import find_layer, last_conv_layer
+from .scores import logits_model
+
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class NotAFeatureMapLayerError(ValueError):
+    """Grad-CAM needs a layer whose output is a stack of 2-D feature maps."""
+
+
+def _feature_layer(model: keras.Model, layer: str | None) -> str:
+    name = last_conv_layer(model) if layer is None else find_layer(model, layer).name
+    shape = model.get_layer(name).output.shape
+    if len(shape) != 4:
+        raise NotAFeatureMapLayerError(
+            f"layer '{name}' outputs shape {tuple(shape)}, not feature maps (batch, h, w, "
+            f"channels); choose a convolutional layer, e.g. '{last_conv_layer(model)}'"
+        )
+    return name
+
+
+def _compile(model: keras.Model, layer: str):
+    both = keras.Model(model.input, [model.get_layer(layer).output, logits_model(model).output])
+    spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
+
+    @tf.function(input_signature=[spec, tf.TensorSpec([None], tf.int32)])
+    def parts(images, classes):
+        with tf.GradientTape() as tape:
+            features, logits = both(images, training=False)
+            scores = tf.gather(logits, classes, batch_dims=1)
+        grads = tape.gradient(scores, features)
+        weights = tf.reduce_mean(grads, axis=(1, 2))
+        cam = tf.einsum("bhwk,bk->bhw", features, weights)
+        return features, grads, weights, cam
+
+    return parts
+
+
+def _compiled_parts(model: keras.Model, layer: str):
+    per_model = _COMPILED.setdefault(model, {})
+    if layer not in per_model:
+        per_model[layer] = _compile(model, layer)
+    return per_model[layer]
+
+
+@dataclass(frozen=True)
+class GradCamParts:
+    """Every intermediate of Grad-CAM for one image (for teaching and checking)."""
+
+    layer: str
+    feature_maps: np.ndarray  # (h, w, K): A^k
+    gradients: np.ndarray  # (h, w, K): d logit / d A^k
+    channel_weights: np.ndarray  # (K,): spatial mean of the gradients
+    weighted_sum: np.ndarray  # (h, w): sum_k alpha_k A^k, before the ReLU
+    cam: np.ndarray  # (h, w): after the ReLU
+
+
+def grad_cam_parts(
+    model: keras.Model, image: np.ndarray, class_index: int, layer: str | None = None
+) -> GradCamParts:
+    """The steps of Grad-CAM for one image, at the layer's own resolution."""
+    batch, single = checked_images(model, image)
+    if not single:
+        raise ValueError("grad_cam_parts explains one image (H, W, 3); use grad_cam for a batch")
+    name = _feature_layer(model, layer)
+    classes = class_indices(model, class_index, 1)
+    features, grads, weights, cam = (
+        t.numpy()[0] for t in _compiled_parts(model, name)(batch, classes)
+    )
+    return GradCamParts(name, features, grads, weights, cam, np.maximum(cam, 0.0))
+
+
+def upsample(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of (N, h, w) maps to (N, *size)."""
+    resized = tf.image.resize(maps[..., None], size, method="bilinear")
+    return resized.numpy()[..., 0]
+
+
+def scale_to_unit(maps: np.ndarray) -> np.ndarray:
+    """Divide each (h, w) map by its maximum; an all-zero map stays zero (never NaN)."""
+    peak = maps.reshape(len(maps), -1).max(axis=1)
+    scale = np.where(peak > 0, peak, 1.0)
+    return (maps / scale[:, None, None]).astype(np.float32)
+
+
+def grad_cam(
+    model: keras.Model,
+    image: np.ndarray,
+    class_index: int | Sequence[int],
+    layer: str | None = None,
+    batch_size: int | None = None,
+) -> np.ndarray:
+    """Grad-CAM heatmap (H, W) in [0, 1] for each image; ``layer=None`` = last conv layer.
+
+    Plain gradients of the class logit, channel weights = their spatial mean, weighted
+    sum of the feature maps, ReLU, bilinear upsampling to the image, divided by the
+    maximum (a map with no positive evidence is all zeros).
+    """
+    batch, single = checked_images(model, image)
+    classes = class_indices(model, class_index, len(batch))
+    compiled = _compiled_parts(model, _feature_layer(model, layer))
+    cams = []
+    for part in chunks(len(batch), resolve_batch_size(model, batch_size)):
+        cams.append(compiled(batch[part], classes[part])[3].numpy())
+    cam = np.maximum(np.concatenate(cams), 0.0)
+    heatmaps = scale_to_unit(upsample(cam, batch.shape[1:3]))
+    return unbatch(heatmaps, single)

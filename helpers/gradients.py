@@ -1,0 +1,67 @@
+"""The gradient (and forward) computations every method shares, compiled once per model.
+
+For a batch of pixel images x and one target class per image, returns d score / d x, where
+score is the class's *logit* (pre-softmax), and the scores themselves. Images in a batch
+do not interact (inference mode), so one backward pass of the summed scores gives every
+image's own gradient.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .scores import logits_model
+
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _Compiled:
+    """tf.functions for one model, traced once for any batch size."""
+
+    def __init__(self, model: keras.Model):
+        scorer = logits_model(model)
+        spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
+
+        @tf.function(input_signature=[spec, tf.TensorSpec([None], tf.int32)])
+        def input_gradients(images, classes):
+            with tf.GradientTape() as tape:
+                tape.watch(images)
+                scores = tf.gather(scorer(images, training=False), classes, batch_dims=1)
+            return tape.gradient(scores, images), scores
+
+        @tf.function(input_signature=[spec])
+        def logits(images):
+            return scorer(images, training=False)
+
+        self.input_gradients = input_gradients
+        self.logits = logits
+
+
+def _compiled(model: keras.Model) -> _Compiled:
+    compiled = _COMPILED.get(model)
+    if compiled is None:
+        compiled = _COMPILED[model] = _Compiled(model)
+    return compiled
+
+
+def logit_gradients(
+    model: keras.Model, images: np.ndarray, classes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradients (N, H, W, C) of each image's class logit w.r.t. its pixels, and the logits (N,).
+
+    ``images`` must already be a checked float32 batch and ``classes`` int32 of length N;
+    callers chunk the work (see :mod:`helpers.batching`).
+    """
+    grads, scores = _compiled(model).input_gradients(
+        tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(classes, tf.int32)
+    )
+    return grads.numpy(), scores.numpy()
+
+
+def batch_logits(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """Class logits (N, classes) of a checked float32 batch (forward pass only, compiled)."""
+    return _compiled(model).logits(tf.convert_to_tensor(images, tf.float32)).numpy()
