@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from .batching import checked_images, chunks, resolve_batch_size, unbatch
-from .layers import find_layer
+from .layers import find_layer, symbolic_input
 
 _SUBMODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -20,7 +20,7 @@ def activations(
     name = find_layer(model, layer).name
     per_model = _SUBMODELS.setdefault(model, {})
     if name not in per_model:
-        per_model[name] = keras.Model(model.input, model.get_layer(name).output)
+        per_model[name] = keras.Model(symbolic_input(model), model.get_layer(name).output)
     submodel = per_model[name]
     batch, single = checked_images(model, image)
     outputs = [

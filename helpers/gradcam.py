@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from .batching import checked_images, chunks, class_indices, resolve_batch_size, unbatch
-from .layers import find_layer, last_conv_layer
+from .layers import find_layer, last_conv_layer, symbolic_input
 from .scores import logits_model
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -41,7 +41,9 @@ def _feature_layer(model: keras.Model, layer: str | None) -> str:
 
 
 def _compile(model: keras.Model, layer: str):
-    both = keras.Model(model.input, [model.get_layer(layer).output, logits_model(model).output])
+    both = keras.Model(
+        symbolic_input(model), [model.get_layer(layer).output, logits_model(model).output]
+    )
     spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
 
     @tf.function(input_signature=[spec, tf.TensorSpec([None], tf.int32)])

@@ -13,6 +13,27 @@ CONV_LAYER_TYPES = (
 )
 
 
+class ModelInputError(ValueError):
+    """A model without a symbolic input (a Sequential model built without keras.Input)."""
+
+
+def symbolic_input(model: keras.Model):
+    """The model's input tensor (a list for several inputs), for building sub-models.
+
+    ``model.input`` fails on Keras 3 ``Sequential`` models, so this reads ``model.inputs``.
+    """
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs:
+        raise ModelInputError(
+            f"model '{model.name}' has no defined input, so its layers cannot be inspected. "
+            "Start it with keras.Input, e.g. keras.Sequential([keras.Input((224, 224, 3)), ...])"
+        )
+    return inputs[0] if len(inputs) == 1 else inputs
+
+
 class LayerNotFoundError(ValueError):
     """No layer of that name; the message lists close matches."""
 

@@ -64,26 +64,24 @@ def can_reach(host: str, port: int = 443, timeout: float = 3.0) -> tuple[bool, s
     return result[0] if result else (False, f"no answer within {timeout:.0f} s")
 
 
-def _with_logits_and_softmax(base: keras.Model, preprocessing: str, name: str) -> keras.Model:
-    """Rebuild a Keras application (built with ``classifier_activation=None``) so that it
-    takes pixels, preprocesses them itself, and ends in ``logits`` -> ``predictions``."""
-    pixels = keras.Input(tuple(base.inputs[0].shape[1:]), name="pixels")
-    x = PixelPreprocessing(preprocessing, name="preprocess")(pixels)
-    for layer in base.layers[1:-1]:
-        x = layer(x)
-    old_head = base.layers[-1]
-    head = keras.layers.Dense(old_head.units, name="logits")
-    logits = head(x)
-    head.set_weights(old_head.get_weights())
-    probabilities = keras.layers.Softmax(name="predictions")(logits)
-    return keras.Model(pixels, probabilities, name=name)
+def build_vgg16(pretrained: bool = True, weights_path: str | Path | None = None) -> keras.Model:
+    """Keras' VGG16 (ImageNet weights if ``pretrained``), taking pixels, with a ``logits`` Dense
+    layer and a ``predictions`` softmax layer instead of one Dense layer with a softmax inside.
 
+    ``weights_path``: a local copy of Keras' weight file (``vgg16_weights_tf_dim_ordering_tf_
+    kernels.h5``) to use instead of the cache or a download.
 
-def build_vgg16(pretrained: bool = True) -> keras.Model:
-    """Keras' VGG16 (ImageNet weights if ``pretrained``) with a ``logits`` + softmax head."""
+    VGG16 is built directly on the preprocessed pixels (``input_tensor``), so every layer's
+    output belongs to this model's graph (Grad-CAM needs ``get_layer(name).output``).
+    """
+    pixels = keras.Input((224, 224, 3), name="pixels")
+    preprocessed = PixelPreprocessing("vgg16", name="preprocess")(pixels)
     try:
         base = keras.applications.VGG16(
-            weights="imagenet" if pretrained else None, include_top=True, classifier_activation=None
+            weights=str(weights_path) if weights_path else ("imagenet" if pretrained else None),
+            include_top=True,
+            classifier_activation=None,
+            input_tensor=preprocessed,
         )
     except Exception as exc:  # download failures surface as many exception types
         raise ModelUnavailableError(
@@ -92,7 +90,12 @@ def build_vgg16(pretrained: bool = True) -> keras.Model:
             f"downloads it (528 MB) from {VGG16_WEIGHTS_HOST}. "
             "Offline, use helpers.load_model('efficientnet_lite0')."
         ) from None
-    return _with_logits_and_softmax(base, "vgg16", "vgg16")
+    old_head = base.get_layer("predictions")
+    head = keras.layers.Dense(old_head.units, name="logits")
+    logits = head(base.get_layer("fc2").output)
+    head.set_weights(old_head.get_weights())
+    probabilities = keras.layers.Softmax(name="predictions")(logits)
+    return keras.Model(pixels, probabilities, name="vgg16")
 
 
 def _vgg16_availability() -> tuple[bool, str]:

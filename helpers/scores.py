@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from .labels import NUM_CLASSES, check_class_index, class_names
+from .layers import symbolic_input
 
 _LOGITS_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SQUASHING = ("softmax", "sigmoid")
@@ -59,7 +60,9 @@ def logits_model(model: keras.Model) -> keras.Model:
     """
     cached = _LOGITS_MODELS.get(model)
     if cached is None:
-        cached = keras.Model(model.input, _logits_tensor(model), name=f"{model.name}_logits")
+        cached = keras.Model(
+            symbolic_input(model), _logits_tensor(model), name=f"{model.name}_logits"
+        )
         _LOGITS_MODELS[model] = cached
     return cached
 

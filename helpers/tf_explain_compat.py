@@ -11,7 +11,7 @@ What it changes, and nothing else (upstream issues #191/#192, PR #189):
    before: the last layer whose output has rank 4 (note: that is e.g. ``block5_pool``
    in VGG16, not the last *convolutional* layer the paper asks for).
 2. ``GradCAM`` built its gradient model as ``Model([model.inputs], ...)``, which makes
-   Keras 3 warn about the input structure; it is built as ``Model(model.input, ...)``.
+   Keras 3 warn about the input structure; it is built from the single input tensor.
 3. ``ExtractActivations`` failed when given a list of images (Keras 3 reads a list as
    several model inputs); the images are stacked into one array. A single layer name
    may be given as a string (tf-explain tested ``name in layers_name``, a substring test
@@ -38,7 +38,7 @@ from types import ModuleType
 import numpy as np
 
 from .labels import check_class_index
-from .layers import find_layer
+from .layers import find_layer, symbolic_input
 from .scores import image_batch, num_classes
 
 _ORIGINALS: dict[tuple[type | ModuleType, str], object] = {}
@@ -107,7 +107,7 @@ def _get_gradients_and_filters(model, images, layer_name, class_index, use_guide
     import tensorflow as tf
 
     grad_model = tf.keras.models.Model(
-        model.input, [find_layer(model, layer_name).output, model.outputs[0]]
+        symbolic_input(model), [find_layer(model, layer_name).output, model.outputs[0]]
     )
     with tf.GradientTape() as tape:
         inputs = tf.cast(images, tf.float32)
@@ -125,7 +125,7 @@ def _generate_activations_graph(model, layers_name):
     import tensorflow as tf
 
     outputs = [find_layer(model, name).output for name in layers_name]
-    return tf.keras.models.Model(model.input, outputs=outputs)
+    return tf.keras.models.Model(symbolic_input(model), outputs=outputs)
 
 
 def _image_to_uint_255(image):

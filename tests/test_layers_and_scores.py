@@ -89,3 +89,22 @@ def test_top_k_is_sorted_and_named(lite0, cat):
     probs = [p for _, _, p in top]
     assert probs == sorted(probs, reverse=True)
     assert all(isinstance(n, str) and n for _, n, _ in top)
+
+
+def test_sequential_models_work_and_need_an_input():
+    from helpers.attribution import vanilla_gradients
+    from helpers.layers import ModelInputError
+
+    model = keras.Sequential(
+        [
+            keras.Input((2, 2, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, name="logits"),
+            keras.layers.Softmax(),
+        ]
+    )
+    grads = vanilla_gradients(model, np.ones((2, 2, 1), np.float32), 1)
+    np.testing.assert_allclose(grads.ravel(), model.get_layer("logits").get_weights()[0][:, 1])
+    no_input = keras.Sequential([keras.layers.Dense(2), keras.layers.Softmax()])
+    with pytest.raises(ModelInputError, match="keras.Input"):
+        logits_model(no_input)

@@ -135,3 +135,33 @@ def test_vgg16_offline_fails_with_a_clear_error(tmp_path, monkeypatch):
         pytest.skip("online: this would download 528 MB")
     with pytest.raises(models.ModelUnavailableError, match="efficientnet_lite0"):
         models.load_model("vgg16", verbose=False)
+
+
+def test_vgg16_layers_belong_to_its_own_graph(cat):
+    """Grad-CAM and activations need get_layer(name).output inside the model's graph."""
+    from helpers.feature_maps import activations
+    from helpers.gradcam import grad_cam
+
+    vgg = models.load_model("vgg16", pretrained=False, verbose=False)
+    assert grad_cam(vgg, cat, 281).shape == (224, 224)
+    assert activations(vgg, cat, "block5_conv3").shape == (14, 14, 512)
+
+
+def test_vgg16_with_weights_matches_keras_own_vgg16(tmp_path, cat):
+    """The Colab path: weights loaded from Keras' (legacy HDF5) file give the same class
+    probabilities as keras.applications.VGG16 + preprocess_input, and logits before them."""
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    keras.utils.set_random_seed(0)
+    reference = keras.applications.VGG16(weights=None)  # softmax inside its last Dense layer
+    path = tmp_path / models.VGG16_WEIGHTS_FILE
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, reference)
+    ours = models.build_vgg16(weights_path=path)
+    batch = np.stack([cat, cat[::-1]])
+    expected = reference(keras.applications.vgg16.preprocess_input(batch.copy()))
+    np.testing.assert_allclose(ours(batch), expected, rtol=1e-4, atol=1e-7)
+    from helpers.scores import predict_logits, softmax
+
+    np.testing.assert_allclose(softmax(predict_logits(ours, batch)), expected, rtol=1e-4, atol=1e-7)
