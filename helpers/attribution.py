@@ -43,7 +43,7 @@ def vanilla_gradients(
     """Gradient of the class logit w.r.t. every pixel and channel (Simonyan et al., 2014).
 
     Returns (H, W, 3), signed. For the classic saliency picture reduce it with
-    :func:`reduce_channels` (max |g| over the colour channels).
+    :func:`helpers.maps.reduce_channels` (max |g| over the colour channels).
     """
     batch, single = checked_images(model, image)
     classes = class_indices(model, class_index, len(batch))
@@ -62,22 +62,6 @@ def gradient_x_input(
     batch, single = checked_images(model, image)
     grads = vanilla_gradients(model, batch, class_index, batch_size)
     return unbatch(grads * batch, single)
-
-
-def reduce_channels(attributions: np.ndarray, how: str = "max_abs") -> np.ndarray:
-    """Collapse the colour axis of (..., H, W, 3) attributions to (..., H, W).
-
-    ``"max_abs"``: max |a| over channels (Simonyan et al., CS231n); ``"sum_abs"``: sum of
-    |a|; ``"sum"``: signed sum (keeps positive/negative evidence, as for IG).
-    """
-    attributions = np.asarray(attributions, dtype=np.float32)
-    if how == "max_abs":
-        return np.abs(attributions).max(axis=-1)
-    if how == "sum_abs":
-        return np.abs(attributions).sum(axis=-1)
-    if how == "sum":
-        return attributions.sum(axis=-1)
-    raise ValueError(f"unknown reduction {how!r}; choose 'max_abs', 'sum_abs' or 'sum'")
 
 
 def smoothgrad(

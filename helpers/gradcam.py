@@ -1,6 +1,8 @@
 """Grad-CAM (Selvaraju et al., 2017), as the paper defines it.
 
 For a conv layer with feature maps A^k (h x w x K) and the class logit y^c:
+  0. A^k: by default the last convolutional block's rectified output (after BatchNorm and
+     activation), see :func:`helpers.layers.grad_cam_layer`;
   1. gradients dy^c / dA^k, plain (not "guided");
   2. channel weights alpha_k = their spatial mean;
   3. the weighted sum over channels, sum_k alpha_k A^k;
@@ -19,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from .batching import checked_images, chunks, class_indices, resolve_batch_size, unbatch
-from .layers import find_layer, last_conv_layer, symbolic_input
+from .layers import find_layer, grad_cam_layer, last_conv_layer, symbolic_input
 from .scores import logits_model
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -30,7 +32,7 @@ class NotAFeatureMapLayerError(ValueError):
 
 
 def _feature_layer(model: keras.Model, layer: str | None) -> str:
-    name = last_conv_layer(model) if layer is None else find_layer(model, layer).name
+    name = grad_cam_layer(model) if layer is None else find_layer(model, layer).name
     shape = model.get_layer(name).output.shape
     if len(shape) != 4:
         raise NotAFeatureMapLayerError(
@@ -81,7 +83,8 @@ class GradCamParts:
 def grad_cam_parts(
     model: keras.Model, image: np.ndarray, class_index: int, layer: str | None = None
 ) -> GradCamParts:
-    """The steps of Grad-CAM for one image, at the layer's own resolution."""
+    """The steps of Grad-CAM for one image, at the layer's own resolution (``layer=None``:
+    :func:`helpers.grad_cam_layer`)."""
     batch, single = checked_images(model, image)
     if not single:
         raise ValueError("grad_cam_parts explains one image (H, W, 3); use grad_cam for a batch")
@@ -113,11 +116,13 @@ def grad_cam(
     layer: str | None = None,
     batch_size: int | None = None,
 ) -> np.ndarray:
-    """Grad-CAM heatmap (H, W) in [0, 1] for each image; ``layer=None`` = last conv layer.
+    """Grad-CAM heatmap (H, W) in [0, 1] for each image.
 
-    Plain gradients of the class logit, channel weights = their spatial mean, weighted
-    sum of the feature maps, ReLU, bilinear upsampling to the image, divided by the
-    maximum (a map with no positive evidence is all zeros).
+    ``layer=None`` explains the last convolutional block's rectified output
+    (:func:`helpers.grad_cam_layer`: ``block5_conv3`` in VGG16, ``top_activation`` in
+    EfficientNet-Lite0). Plain gradients of the class logit, channel weights = their
+    spatial mean, weighted sum of the feature maps, ReLU, bilinear upsampling to the
+    image, divided by the maximum (a map with no positive evidence is all zeros).
     """
     batch, single = checked_images(model, image)
     classes = class_indices(model, class_index, len(batch))

@@ -64,13 +64,15 @@ def _normalize(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().lower())
 
 
-def find_class(query: str, max_results: int = 10) -> list[tuple[int, str]]:
+def find_class(
+    query: str, max_results: int = 10, close_matches: bool = True
+) -> list[tuple[int, str]]:
     """Find ImageNet classes by name: ``find_class("banana") -> [(954, 'banana')]``.
 
     Case, spaces, hyphens and underscores are ignored. Ranking: exact name, then the query
     as a whole word ('cat' in 'tiger cat'), then as the start of a word, then anywhere
-    inside a name, then close misspellings. Returns at most ``max_results`` matches
-    (an empty list when nothing is even close).
+    inside a name, then close misspellings (unless ``close_matches=False``). Returns at
+    most ``max_results`` matches (an empty list when nothing is even close).
     """
     if not isinstance(query, str) or not query.strip():
         raise ValueError(f"find_class needs a non-empty class name, got {query!r}")
@@ -93,7 +95,7 @@ def find_class(query: str, max_results: int = 10) -> list[tuple[int, str]]:
         ranked.append((rank, index, name))
     ranked.sort()
     found = [(index, name) for _, index, name in ranked]
-    if len(found) < max_results:
+    if close_matches and len(found) < max_results:
         normalized = {_normalize(n): i for i, n in enumerate(class_names())}
         for close in difflib.get_close_matches(q, normalized, n=max_results, cutoff=0.75):
             hit = (normalized[close], class_names()[normalized[close]])
@@ -106,23 +108,27 @@ def resolve_class(name_or_index: int | str) -> int:
     """Turn a class index (281, '281') or an unambiguous name ('tabby') into an index.
 
     A name must match exactly one class exactly (ignoring case, spaces, underscores), or
-    be the only partial match; otherwise the error lists the candidates.
+    be the only partial match; otherwise the error lists the candidates. A misspelling is
+    never silently corrected: the error suggests the close names instead.
     """
     if isinstance(name_or_index, str) and name_or_index.strip().lstrip("-").isdigit():
         name_or_index = int(name_or_index)
     if not isinstance(name_or_index, str):
         return check_class_index(name_or_index)
-    matches = find_class(name_or_index)
+    matches = find_class(name_or_index, close_matches=False)
     exact = [m for m in matches if _normalize(m[1]) == _normalize(name_or_index)]
     if len(exact) == 1:
         return exact[0][0]
     if len(matches) == 1:
         return matches[0][0]
     if not matches:
-        raise ClassIndexError(
-            f"no ImageNet class matches {name_or_index!r}. "
-            "Browse data/imagenet_class_names.json or try a shorter word."
+        close = find_class(name_or_index, max_results=5)
+        hint = (
+            "Did you mean: " + ", ".join(f"{i} {n}" for i, n in close) + "?"
+            if close
+            else "Browse data/imagenet_class_names.json or try a shorter word."
         )
+        raise ClassIndexError(f"no ImageNet class matches {name_or_index!r}. {hint}")
     listing = ", ".join(f"{i} {n}" for i, n in matches)
     raise ClassIndexError(
         f"{name_or_index!r} matches several ImageNet classes: {listing}. "

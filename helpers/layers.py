@@ -13,6 +13,17 @@ CONV_LAYER_TYPES = (
 )
 
 
+#: Layers that act pixel by pixel and typically follow a convolution (its "block").
+ELEMENTWISE_LAYER_TYPES = (
+    keras.layers.BatchNormalization,
+    keras.layers.Activation,
+    keras.layers.ReLU,
+    keras.layers.LeakyReLU,
+    keras.layers.ELU,
+    keras.layers.PReLU,
+)
+
+
 class ModelInputError(ValueError):
     """A model without a symbolic input (a Sequential model built without keras.Input)."""
 
@@ -82,3 +93,23 @@ def last_conv_layer(model: keras.Model) -> str:
             f"SeparableConv2D), so Grad-CAM cannot be applied.{hint}"
         )
     return names[-1]
+
+
+def grad_cam_layer(model: keras.Model, conv_layer: str | None = None) -> str:
+    """Grad-CAM's default layer: the last convolutional block's *rectified* feature maps.
+
+    That is the last convolutional layer, followed through the BatchNorm and activation
+    layers that directly consume it (VGG16: ``block5_conv3``, whose ReLU is built in;
+    EfficientNet-Lite0: ``top_conv -> top_bn -> top_activation``). Before the activation a
+    feature map has no natural zero (BatchNorm shifts every channel), so Grad-CAM's final
+    ReLU would cut at an arbitrary level; the paper's maps are rectified conv features.
+    ``conv_layer`` names another convolution to follow the same way (e.g. a middle one).
+    """
+    current = find_layer(model, conv_layer or last_conv_layer(model))
+    layers = model.layers
+    for following in layers[layers.index(current) + 1 :]:
+        feeds_on_current = following.input is current.output
+        if not (isinstance(following, ELEMENTWISE_LAYER_TYPES) and feeds_on_current):
+            break
+        current = following
+    return current.name

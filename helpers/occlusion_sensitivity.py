@@ -72,6 +72,11 @@ def occlusion(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if patch > min(height, width):
         raise ValueError(f"patch {patch} is larger than the image ({height}x{width})")
+    if stride > patch:
+        raise ValueError(
+            f"stride {stride} is larger than the patch {patch}: pixels between patches would "
+            "never be hidden; use stride <= patch"
+        )
     classes = class_indices(model, class_index, len(batch))
     colour = _fill_value(fill, channels)
     size = resolve_batch_size(model, batch_size)

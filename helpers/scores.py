@@ -95,13 +95,11 @@ def image_batch(model: keras.Model, images: np.ndarray) -> np.ndarray:
 
 def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
     """Pre-softmax class scores, shape (N, classes)."""
+    from .gradients import batch_logits  # compiled once per model
+
     batch = image_batch(model, images)
-    scorer = logits_model(model)
     return np.concatenate(
-        [
-            keras.ops.convert_to_numpy(scorer(batch[i : i + batch_size], training=False))
-            for i in range(0, len(batch), batch_size)
-        ]
+        [batch_logits(model, batch[i : i + batch_size]) for i in range(0, len(batch), batch_size)]
     )
 
 

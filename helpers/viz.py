@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import Normalize
 
+from .maps import reduce_channels
+
 HEAT_CMAP = "inferno"
 SIGNED_CMAP = "RdBu_r"  # red = evidence for the class, blue = against
 
@@ -150,8 +152,6 @@ def plot_maps(
 
     3-channel attributions are reduced with max |a| over channels for display.
     """
-    from .attribution import reduce_channels
-
     panels = [("input", None), *maps.items()]
     ncols = ncols or min(len(panels), 4)
     nrows = int(np.ceil(len(panels) / ncols))

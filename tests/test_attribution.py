@@ -12,11 +12,11 @@ import pytest
 from helpers.attribution import (
     gradient_x_input,
     integrated_gradients,
-    reduce_channels,
     smoothgrad,
     vanilla_gradients,
 )
 from helpers.labels import ClassIndexError
+from helpers.maps import reduce_channels
 from helpers.paths import PROJECT_ROOT
 from tests.toy_models import linear_model, smooth_cnn
 

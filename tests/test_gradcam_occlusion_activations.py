@@ -46,7 +46,8 @@ def test_grad_cam_on_lite0(lite0, cat):
     assert heat.shape == (224, 224) and heat.dtype == np.float32
     assert heat.min() >= 0 and heat.max() == pytest.approx(1.0)
     parts = grad_cam_parts(lite0, cat, 281)
-    assert parts.layer == "top_conv" and parts.feature_maps.shape == (7, 7, 1280)
+    assert parts.layer == "top_activation" and parts.feature_maps.shape == (7, 7, 1280)
+    assert parts.feature_maps.min() >= 0  # rectified feature maps (ReLU6)
     early = grad_cam(lite0, cat, 281, layer="block2a_project_conv")
     assert early.shape == (224, 224) and not np.allclose(early, heat)
 
@@ -102,6 +103,8 @@ def test_occlusion_probability_and_errors():
         occlusion(model, image, 0, patch=40)
     with pytest.raises(ValueError, match="stride must be a positive integer"):
         occlusion(model, image, 0, stride=0)
+    with pytest.raises(ValueError, match="never be hidden"):
+        occlusion(model, image, 0, patch=8, stride=12)
     with pytest.raises(ValueError, match="score must be"):
         occlusion(model, image, 0, score="loss")
     with pytest.raises(ValueError, match="fill must be"):

@@ -81,5 +81,7 @@ def test_resolve_class():
         resolve_class("crane")  # the bird (134) and the machine (517)
     with pytest.raises(ClassIndexError, match="no ImageNet class matches"):
         resolve_class("xyzzyplugh")
+    with pytest.raises(ClassIndexError, match="Did you mean: 967 espresso"):
+        resolve_class("espreso")  # never silently corrected
     with pytest.raises(ClassIndexError, match="outside"):
         resolve_class("1000")

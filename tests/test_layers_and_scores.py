@@ -108,3 +108,18 @@ def test_sequential_models_work_and_need_an_input():
     no_input = keras.Sequential([keras.layers.Dense(2), keras.layers.Softmax()])
     with pytest.raises(ModelInputError, match="keras.Input"):
         logits_model(no_input)
+
+
+def test_grad_cam_layer_is_the_rectified_output_of_the_last_conv_block(lite0):
+    from helpers.layers import grad_cam_layer
+
+    assert grad_cam_layer(lite0) == "top_activation"  # top_conv -> top_bn -> top_activation
+    assert grad_cam_layer(lite0, "block4a_dwconv") == "block4a_activation"
+    vgg = keras.applications.VGG16(weights=None)
+    assert grad_cam_layer(vgg) == "block5_conv3"  # ReLU inside the conv; then max-pooling
+    inputs = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    branch = keras.layers.ReLU(name="relu")(conv)
+    other = keras.layers.BatchNormalization(name="bn_of_input")(inputs)  # not fed by the conv
+    model = keras.Model(inputs, [branch, other])
+    assert grad_cam_layer(model) == "relu"
