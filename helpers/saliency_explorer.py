@@ -1,0 +1,450 @@
+"""An interactive saliency explorer built from ipywidgets (works with ipywidgets 7.7 and 8).
+
+``ex = explorer(model)`` then show ``ex`` (or ``ex.widget``) in a notebook: pick an image
+(a bundled photo or your own upload), a class (the model's top 5, or any ImageNet class
+by name), a method and its parameters; see the map over the image and the raw map with
+its colour bar. Slow methods report their progress. Every map is cached under
+(image, class, method, the method's own parameters), so moving a slider that only
+changes the picture (the overlay's opacity) or going back to an earlier setting does not
+recompute anything.
+
+Only widgets that exist in both ipywidgets 7.7 (Colab) and 8 (JupyterLab 4) are used:
+Dropdown, Combobox, FileUpload, IntSlider, FloatSlider, IntProgress, HTML, Image,
+HBox, VBox. ``FileUpload.value`` differs between the two (a dict of files in 7, a tuple
+of file records in 8); :func:`uploaded_files` reads both.
+
+Headless use (tests): ``ex.controls[name].value = ...`` triggers the same update as the
+mouse; ``ex.render()`` forces one; ``ex.last_map``, ``ex.compute_count`` and
+``ex.view.value`` (the PNG shown) tell what happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import keras
+import numpy as np
+
+from .attribution import gradient_x_input, integrated_gradients, smoothgrad, vanilla_gradients
+from .gradcam import grad_cam
+from .images import SAMPLE_IMAGES, load_image
+from .labels import ClassIndexError, class_names, find_class, resolve_class
+from .layers import conv_layer_names, grad_cam_layer
+from .maps import reduce_channels
+from .scores import top_k
+from .viz import show_map
+
+#: Methods and the parameters each one uses (the other parameter controls are hidden).
+METHOD_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "Grad-CAM": ("layer",),
+    "Vanilla gradients": (),
+    "Gradient x input": (),
+    "SmoothGrad": ("noise", "samples"),
+    "Integrated Gradients": ("steps",),
+    "Occlusion": ("patch",),
+}
+SMOOTHGRAD_CHUNK = 4  # noisy samples per progress step
+IG_SEGMENTS = 4  # progress steps of Integrated Gradients
+
+Progress = Callable[[float], None]
+
+
+def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
+    """``[(file name, content bytes)]`` from a ``FileUpload.value`` of ipywidgets 7 or 8.
+
+    ipywidgets 8: a tuple of ``{"name", "type", "size", "content": memoryview, ...}``;
+    ipywidgets 7: ``{file name: {"metadata": {...}, "content": bytes}}``.
+    """
+    if not value:
+        return []
+    if isinstance(value, Mapping):  # ipywidgets 7
+        return [
+            (str(name), bytes(record["content"]))
+            for name, record in value.items()
+            if isinstance(record, Mapping) and "content" in record
+        ]
+    files = []
+    for record in value:  # ipywidgets 8
+        name = record.get("name") or record.get("metadata", {}).get("name", "upload")
+        files.append((str(name), bytes(record["content"])))
+    return files
+
+
+def _smoothgrad_with_progress(model, image, cls, noise, samples, progress: Progress):
+    """SmoothGrad in chunks of noisy samples (each chunk seeded: chunk i uses seed i)."""
+    total = np.zeros(image.shape, np.float64)
+    done = 0
+    for i, start in enumerate(range(0, samples, SMOOTHGRAD_CHUNK)):
+        count = min(SMOOTHGRAD_CHUNK, samples - start)
+        total += count * smoothgrad(model, image, cls, n=count, noise=noise, seed=i)
+        done += count
+        progress(done / samples)
+    return reduce_channels(total / samples)
+
+
+def _integrated_gradients_with_progress(model, image, cls, steps, progress: Progress):
+    """Integrated Gradients (black baseline) over a few segments of the path, summed.
+
+    On the segment from x(a) to x(b), x(t) = t * x, IG gives (b - a) x times the mean
+    path gradient there; the segments' sum is exactly the trapezoid rule on the whole
+    path with the same points. Returns the signed map and the completeness gap.
+    """
+    segments = max(1, min(IG_SEGMENTS, steps))
+    bounds = np.round(np.linspace(0, steps, segments + 1)).astype(int)
+    attributions = np.zeros(image.shape, np.float64)
+    score_baseline = score_input = 0.0
+    for k in range(segments):
+        a, b = bounds[k] / steps, bounds[k + 1] / steps
+        result = integrated_gradients(
+            model,
+            (b * image).astype(np.float32),
+            cls,
+            baseline=(a * image).astype(np.float32),
+            steps=int(bounds[k + 1] - bounds[k]),
+        )
+        attributions += result.attributions
+        if k == 0:
+            score_baseline = result.completeness.score_baseline
+        score_input = result.completeness.score_input
+        progress((k + 1) / segments)
+    difference = score_input - score_baseline
+    gap = abs(attributions.sum() - difference) / max(abs(difference), 1e-12)
+    return reduce_channels(attributions.astype(np.float32), "sum"), gap
+
+
+class SaliencyExplorer:
+    """The explorer's state, widgets and cache. Build it with :func:`explorer`."""
+
+    def __init__(self, model: keras.Model, images: Mapping[str, np.ndarray] | None = None):
+        import ipywidgets as w
+
+        self.model = model
+        size = tuple(model.inputs[0].shape[1:3])
+        if images is None:
+            images = {name: load_image(path, size=size) for name, path in SAMPLE_IMAGES.items()}
+        if not images:
+            raise ValueError("images is empty: give {name: image array} or None for the samples")
+        self.images: dict[str, np.ndarray] = {}
+        self._image_keys: dict[str, str] = {}
+        for name, image in images.items():
+            self._add_image(str(name), image)
+        self.cache: dict[tuple, tuple[np.ndarray, str]] = {}
+        self.compute_count = 0
+        self.last_map: np.ndarray | None = None
+        self.last_key: tuple | None = None
+        self._top5: dict[str, list[tuple[int, str, float]]] = {}
+        self._busy = False
+
+        wide = {"description_width": "initial"}
+        # each convolution's rectified output (after its BatchNorm/activation), as Grad-CAM uses
+        layers = list(
+            dict.fromkeys(grad_cam_layer(model, name) for name in conv_layer_names(model))
+        )
+        self.controls: dict[str, Any] = {
+            "image": w.Dropdown(options=list(self.images), description="Image", style=wide),
+            "upload": w.FileUpload(accept="image/*", multiple=False, description="Upload"),
+            "class": w.Dropdown(options=[], description="Class", style=wide),
+            "class_search": w.Combobox(
+                placeholder="or type any ImageNet class, then Enter",
+                options=list(class_names()) if model.outputs[0].shape[-1] == 1000 else [],
+                ensure_option=False,
+                continuous_update=False,
+                description="Other class",
+                style=wide,
+            ),
+            "method": w.Dropdown(options=list(METHOD_PARAMETERS), description="Method"),
+            "layer": w.Dropdown(
+                options=layers,
+                value=grad_cam_layer(model) if layers else None,
+                description="Layer",
+            ),
+            "noise": w.FloatSlider(
+                value=0.15,
+                min=0.0,
+                max=0.5,
+                step=0.05,
+                description="Noise (of range)",
+                style=wide,
+                continuous_update=False,
+            ),
+            "samples": w.IntSlider(
+                value=16,
+                min=SMOOTHGRAD_CHUNK,
+                max=64,
+                step=SMOOTHGRAD_CHUNK,
+                description="Samples",
+                continuous_update=False,
+            ),
+            "steps": w.IntSlider(
+                value=32, min=8, max=256, step=8, description="Steps", continuous_update=False
+            ),
+            "patch": w.IntSlider(
+                value=56,
+                min=16,
+                max=112,
+                step=8,
+                description="Patch (px)",
+                style=wide,
+                continuous_update=False,
+            ),
+            "alpha": w.FloatSlider(
+                value=0.5,
+                min=0.0,
+                max=1.0,
+                step=0.05,
+                description="Overlay opacity",
+                style=wide,
+                continuous_update=False,
+            ),
+        }
+        self.progress = w.IntProgress(value=0, min=0, max=100, description="Progress")
+        self.status = w.HTML(value="")
+        self.view = w.Image(format="png")
+        for name, control in self.controls.items():
+            if name == "upload":
+                control.observe(self._on_upload, names="value")
+            elif name == "class_search":
+                control.observe(self._on_class_search, names="value")
+            elif name == "image":
+                control.observe(self._on_image, names="value")
+            else:
+                control.observe(self._on_change, names="value")
+        c = self.controls
+        self.widget = w.VBox(
+            [
+                w.HBox([c["image"], c["upload"]]),
+                w.HBox([c["class"], c["class_search"]]),
+                w.HBox([c["method"], c["layer"], c["noise"], c["samples"], c["steps"], c["patch"]]),
+                w.HBox([c["alpha"], self.progress]),
+                self.status,
+                self.view,
+            ]
+        )
+        self._set_classes()
+        self._show_parameters()
+        self.render()
+
+    # -- images and classes -------------------------------------------------------------
+    def _add_image(self, name: str, image: np.ndarray) -> str:
+        size = tuple(self.model.inputs[0].shape[1:3])
+        pixels = load_image(np.asarray(image), size=size)
+        self.images[name] = pixels
+        self._image_keys[name] = f"{name}:{hashlib.sha1(pixels.tobytes()).hexdigest()[:12]}"
+        return name
+
+    def add_image(self, name: str, image) -> None:
+        """Add an image (array, path or PIL image) to the list and select it."""
+        pixels = load_image(image, size=tuple(self.model.inputs[0].shape[1:3]))
+        self._add_image(name, pixels)
+        dropdown = self.controls["image"]
+        self._busy = True
+        try:
+            dropdown.options = list(self.images)
+        finally:
+            self._busy = False
+        if dropdown.value == name:
+            self._on_image()
+        else:
+            dropdown.value = name
+
+    def top5(self, image_name: str) -> list[tuple[int, str, float]]:
+        """The model's five most probable classes for an image (cached)."""
+        key = self._image_keys[image_name]
+        if key not in self._top5:
+            self._top5[key] = top_k(self.model, self.images[image_name], k=5)
+        return self._top5[key]
+
+    def _set_classes(self) -> None:
+        options = [(f"{i} {name} ({p:.2f})", i) for i, name, p in self.top5(self.image_name)]
+        self._busy = True
+        try:
+            self.controls["class"].options = options
+            self.controls["class"].value = options[0][1]
+        finally:
+            self._busy = False
+
+    @property
+    def image_name(self) -> str:
+        return self.controls["image"].value
+
+    # -- events -------------------------------------------------------------------------
+    def _safely(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as exc:  # shown to the student instead of vanishing in a log
+            self.progress.bar_style = "danger"
+            self.status.value = f"<b>Error:</b> {type(exc).__name__}: {exc}"
+
+    def _on_change(self, change=None) -> None:
+        if self._busy:
+            return
+        self._show_parameters()
+        self._safely(self.render)
+
+    def _on_image(self, change=None) -> None:
+        if self._busy:
+            return
+        self._set_classes()
+        self._safely(self.render)
+
+    def _on_upload(self, change) -> None:
+        def add():
+            from PIL import Image
+
+            for name, content in uploaded_files(change["new"]):
+                with Image.open(io.BytesIO(content)) as picture:
+                    picture.load()
+                    self.add_image(f"upload: {name}", picture)
+
+        self._safely(add)
+
+    def _on_class_search(self, change) -> None:
+        text = (change["new"] or "").strip()
+        if not text:
+            return
+
+        def choose():
+            try:
+                index = resolve_class(text)
+            except ClassIndexError:
+                matches = ", ".join(f"{i} {n}" for i, n in find_class(text, 5)) or "none"
+                self.status.value = f"No single class matches '{text}'. Close: {matches}"
+                return
+            dropdown = self.controls["class"]
+            if index not in [value for _, value in dropdown.options]:
+                label = f"{index} {class_names()[index]}"
+                self._busy = True
+                try:
+                    dropdown.options = [*dropdown.options, (label, index)]
+                finally:
+                    self._busy = False
+            dropdown.value = index
+
+        self._safely(choose)
+
+    def _show_parameters(self) -> None:
+        used = METHOD_PARAMETERS[self.controls["method"].value]
+        for name in ("layer", "noise", "samples", "steps", "patch"):
+            self.controls[name].layout.display = "" if name in used else "none"
+
+    # -- computing and drawing ----------------------------------------------------------
+    def key(self) -> tuple:
+        """The cache key of the current settings: (image, class, method, parameters)."""
+        method = self.controls["method"].value
+        params = tuple((p, self.controls[p].value) for p in METHOD_PARAMETERS[method])
+        return (
+            self._image_keys[self.image_name],
+            int(self.controls["class"].value),
+            method,
+            params,
+        )
+
+    def _set_progress(self, fraction: float) -> None:
+        self.progress.value = int(round(100 * fraction))
+
+    def _cost(self, method: str) -> str:
+        """How many passes through the network the method needs (shown while it runs)."""
+        c = self.controls
+        if method == "SmoothGrad":
+            return f" ({c['samples'].value} forward+backward passes)"
+        if method == "Integrated Gradients":
+            steps = c["steps"].value
+            return f" ({steps + min(IG_SEGMENTS, steps)} forward+backward passes)"
+        if method == "Occlusion":
+            from . import occlusion_patch_count
+
+            patch = c["patch"].value
+            size = tuple(self.model.inputs[0].shape[1:3])
+            count = occlusion_patch_count(size, patch, max(1, patch // 2))
+            return f" ({count + 1} forward passes)"
+        return ""
+
+    def _compute(self, method: str, image: np.ndarray, cls: int) -> tuple[np.ndarray, str]:
+        c = self.controls
+        model = self.model
+        if method == "Grad-CAM":
+            return grad_cam(model, image, cls, layer=c["layer"].value), ""
+        if method == "Vanilla gradients":
+            return reduce_channels(vanilla_gradients(model, image, cls)), ""
+        if method == "Gradient x input":
+            return reduce_channels(gradient_x_input(model, image, cls), "sum"), ""
+        if method == "SmoothGrad":
+            values = _smoothgrad_with_progress(
+                model, image, cls, c["noise"].value, c["samples"].value, self._set_progress
+            )
+            return values, ""
+        if method == "Integrated Gradients":
+            values, gap = _integrated_gradients_with_progress(
+                model, image, cls, c["steps"].value, self._set_progress
+            )
+            return values, f"completeness gap {gap:.1%}"
+        if method == "Occlusion":
+            from . import occlusion  # the exported function (its module's name may change)
+
+            patch = c["patch"].value
+            return occlusion(model, image, cls, patch=patch, stride=max(1, patch // 2)), ""
+        raise ValueError(f"unknown method {method!r}; choose one of {list(METHOD_PARAMETERS)}")
+
+    def render(self) -> np.ndarray:
+        """Compute the current map (or take it from the cache) and redraw. Returns the map."""
+        key = self.key()
+        _, cls, method, params = key
+        image = self.images[self.image_name]
+        cached = key in self.cache
+        if not cached:
+            self.progress.bar_style = "info"
+            self._set_progress(0.0)
+            self.status.value = f"Computing {method}{self._cost(method)}..."
+            self.cache[key] = self._compute(method, image, cls)
+            self.compute_count += 1
+        values, note = self.cache[key]
+        self._set_progress(1.0)
+        self.progress.bar_style = "success"
+        self.last_map, self.last_key = values, key
+        settings = ", ".join(f"{p}={v}" for p, v in params)
+        title = f"{method}{f' ({settings})' if settings else ''}, class {cls}"
+        self.view.value = self._png(image, values, title)
+        source = "from the cache" if cached else "computed"
+        self.status.value = f"{title}: {source}{'; ' + note if note else ''}."
+        return values
+
+    def _png(self, image: np.ndarray, values: np.ndarray, title: str) -> bytes:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(10, 3.6))
+        axes = fig.subplots(1, 3)
+        axes[0].imshow(np.clip(image / 255.0, 0, 1))
+        axes[0].set_title(f"input: {self.image_name}", fontsize=10)
+        axes[0].axis("off")
+        show_map(
+            axes[1], values, image, "overlay", alpha=self.controls["alpha"].value, colorbar=False
+        )
+        show_map(axes[2], values, None, "raw map")
+        fig.suptitle(title, fontsize=11)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80)
+        return buffer.getvalue()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def explorer(
+    model: keras.Model, images: Mapping[str, np.ndarray] | None = None
+) -> SaliencyExplorer:
+    """An interactive saliency explorer for ``model`` (show the result in a notebook).
+
+    ``images``: ``{name: image}`` (arrays in [0, 255] or [0, 1], any size: resized to
+    the model's input); default the bundled photos (cat, espresso, rocket, grace_hopper).
+    Returns a :class:`SaliencyExplorer`: ``.widget`` (the user interface), ``.controls``
+    (its widgets by name: image, upload, class, class_search, method, layer, noise,
+    samples, steps, patch, alpha), ``.render()``, ``.last_map``, ``.cache`` and
+    ``.compute_count``.
+    """
+    return SaliencyExplorer(model, images)
