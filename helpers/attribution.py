@@ -106,7 +106,9 @@ def smoothgrad(
         total = None
         for part in chunks(n, size):
             count = part.stop - part.start
-            noisy = img[None] + rng.normal(0.0, 1.0, (count, *img.shape)).astype(np.float32) * sigma
+            noisy = rng.standard_normal((count, *img.shape), dtype=np.float32)
+            noisy *= sigma
+            noisy += img
             maps = np.asarray(
                 method(model, noisy, [int(cls)] * count, batch_size=size, **method_kwargs)
             )
@@ -154,7 +156,9 @@ class IntegratedGradientsResult(NamedTuple):
     completeness: Completeness | list[Completeness]
 
 
-def _baseline_for(img: np.ndarray, baseline) -> np.ndarray:
+def baseline_image(img: np.ndarray, baseline) -> np.ndarray:
+    """The baseline x' for one image: None -> black; a number -> a flat image of it;
+    else an image-shaped array (checked)."""
     if baseline is None:
         return np.zeros_like(img)
     if np.ndim(baseline) == 0:
@@ -197,7 +201,7 @@ def integrated_gradients(
     weights[[0, -1]] = 0.5 / steps
     attributions, checks = [], []
     for img, cls in zip(batch, classes, strict=True):
-        base = _baseline_for(img, baseline)
+        base = baseline_image(img, baseline)
         delta = img - base
         integral = np.zeros(img.shape, dtype=np.float64)
         endpoint_scores = {}

@@ -36,7 +36,7 @@ import keras
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from .attribution import Completeness
+from .attribution import Completeness, baseline_image
 from .batching import checked_images, chunks, class_indices, resolve_batch_size
 from .gradients import batch_logits
 from .scores import softmax
@@ -310,21 +310,6 @@ def deletion_insertion_auc(
     }
 
 
-def _baseline_image(img: np.ndarray, baseline) -> np.ndarray:
-    """None -> black; a number -> a flat image of it; else an image-shaped array."""
-    if baseline is None:
-        return np.zeros_like(img)
-    if np.ndim(baseline) == 0:
-        return np.full_like(img, float(baseline))
-    base = np.asarray(baseline, dtype=np.float32)
-    if base.shape != img.shape:
-        raise ValueError(
-            f"baseline must be a number or an array shaped like the image {img.shape}, "
-            f"got shape {base.shape}"
-        )
-    return base
-
-
 def completeness_gap(
     model: keras.Model,
     image: np.ndarray,
@@ -351,6 +336,6 @@ def completeness_gap(
             f"got {values.shape}"
         )
     cls = int(class_indices(model, class_index, 1)[0])
-    base = _baseline_image(img, baseline)
+    base = baseline_image(img, baseline)
     logits = batch_logits(model, np.stack([img, base]))[:, cls].astype(np.float64)
     return Completeness(float(values.sum()), float(logits[0]), float(logits[1]))
