@@ -7,9 +7,10 @@ EfficientNet-Lite0 with its real weights), on one 224x224 image:
   forward+backward pass (compiled, over batch sizes 1, the auto chunk size and twice
   that), times the passes a method needs; each method's time; tf-explain 0.3.1's time at
   equal settings. Times are the best of several runs after a warm-up (as ``timeit`` does:
-  the minimum is the least disturbed by other work on the machine);
+  the minimum is the least disturbed by other work on the machine), ours and tf-explain's
+  runs interleaved;
 * in a fresh process per (model, method, implementation): the peak resident memory of
-  loading the model and running the method once (``ru_maxrss``), so that one
+  loading the model and running the method once (``VmHWM``), so that one
   measurement's allocations cannot inflate another's.
 
 Run:  python benchmarks/bench_methods.py             (full: about 15 minutes on 2 cores)
@@ -24,7 +25,6 @@ import io
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -57,13 +57,21 @@ QUICK = {"n": 10, "steps": 9, "patch": 56}
 
 def best_time(fn: Callable[[], object], repeats: int) -> float:
     """The fastest of ``repeats`` runs, after one warm-up run (tracing, allocation)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+    return best_times([fn], repeats)[0]
+
+
+def best_times(fns: list[Callable[[], object]], repeats: int) -> list[float]:
+    """The fastest of ``repeats`` runs of each function, the runs interleaved (a, b, a, b...)
+    so that a slow spell of the machine hits both sides of a comparison alike."""
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, spent in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [min(spent) for spent in times]
 
 
 @dataclass
@@ -147,7 +155,19 @@ def child(model_name: str, method: str, implementation: str, settings: str) -> N
     model, image = load(model_name)
     case = next(c for c in make_cases(model, image, json.loads(settings)) if c.method == method)
     (case.ours if implementation == "ours" else case.theirs)()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6)  # KiB -> GB
+    print(peak_rss_kib() / 1e6)  # KiB -> GB
+
+
+def peak_rss_kib() -> int:
+    """This process's resident-memory high-water mark (VmHWM), in KiB.
+
+    Not ``ru_maxrss``: a child started with fork + exec inherits its parent's maximum.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def bench_model(name: str, settings: dict, repeats: int, memory: bool) -> list[str]:
@@ -158,8 +178,7 @@ def bench_model(name: str, settings: dict, repeats: int, memory: bool) -> list[s
         per_pass = costs["forward+backward" if case.backward else "forward"]
         floor = case.passes * per_pass
         heavy = case.passes > 10 or name == "vgg16"
-        ours = best_time(case.ours, repeats if heavy else 3 * repeats)
-        theirs = best_time(case.theirs, repeats if heavy else 3 * repeats)
+        ours, theirs = best_times([case.ours, case.theirs], repeats if heavy else 3 * repeats)
         memory_cell = "not measured"
         if memory:
             mine = peak_memory_gb(name, case.method, "ours", settings)

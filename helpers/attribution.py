@@ -23,7 +23,7 @@ from .batching import (
     resolve_batch_size,
     unbatch,
 )
-from .gradients import logit_gradients
+from .gradients import logit_gradients, weighted_path_gradients
 
 ClassIndex = int | Sequence[int]
 AttributionMethod = Callable[..., np.ndarray]
@@ -206,11 +206,10 @@ def integrated_gradients(
         integral = np.zeros(img.shape, dtype=np.float64)
         endpoint_scores = {}
         for part in chunks(steps + 1, size):
-            path = base[None] + alphas[part, None, None, None] * delta[None]
-            grads, scores = logit_gradients(
-                model, path, np.full(part.stop - part.start, cls, np.int32)
+            weighted, scores = weighted_path_gradients(
+                model, base, delta, alphas[part], weights[part], int(cls)
             )
-            integral += np.tensordot(weights[part], grads, axes=1)
+            integral += weighted
             if part.start == 0:
                 endpoint_scores["baseline"] = float(scores[0])
             if part.stop == steps + 1:

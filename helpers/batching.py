@@ -70,9 +70,14 @@ def class_indices(
 
 
 def chunks(total: int, size: int) -> Iterator[slice]:
-    """Slices that cover range(total) in pieces of at most ``size``."""
-    for start in range(0, total, size):
-        yield slice(start, min(start + size, total))
+    """Slices that cover range(total) in pieces of at most ``size``, as equal as possible
+    (65 in pieces of 17: 17, 16, 16, 16; never a last piece of 1, which runs inefficiently)."""
+    count = -(-total // size)  # ceiling division
+    start = 0
+    for i in range(count):
+        stop = start + total // count + (1 if i < total % count else 0)
+        yield slice(start, stop)
+        start = stop
 
 
 def unbatch(result: np.ndarray, single: bool) -> np.ndarray:

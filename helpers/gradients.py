@@ -37,8 +37,22 @@ class _Compiled:
         def logits(images):
             return scorer(images, training=False)
 
+        image_spec = tf.TensorSpec(model.inputs[0].shape[1:], tf.float32)
+        vector = tf.TensorSpec([None], tf.float32)
+
+        @tf.function(
+            input_signature=[image_spec, image_spec, vector, vector, tf.TensorSpec([], tf.int32)]
+        )
+        def weighted_path_gradients(baseline, delta, alphas, weights, cls):
+            path = baseline[None] + alphas[:, None, None, None] * delta[None]
+            with tf.GradientTape() as tape:
+                tape.watch(path)
+                scores = scorer(path, training=False)[:, cls]
+            return tf.tensordot(weights, tape.gradient(scores, path), axes=1), scores
+
         self.input_gradients = input_gradients
         self.logits = logits
+        self.weighted_path_gradients = weighted_path_gradients
 
 
 def _compiled(model: keras.Model) -> _Compiled:
@@ -60,6 +74,29 @@ def logit_gradients(
         tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(classes, tf.int32)
     )
     return grads.numpy(), scores.numpy()
+
+
+def weighted_path_gradients(
+    model: keras.Model,
+    baseline: np.ndarray,
+    delta: np.ndarray,
+    alphas: np.ndarray,
+    weights: np.ndarray,
+    class_index: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """sum_i weights[i] * grad f(baseline + alphas[i] * delta), and the logits f along the path.
+
+    One chunk of Integrated Gradients' path integral: the path images are made, and the
+    gradients summed, inside the compiled graph (only one image-sized array comes back).
+    """
+    total, scores = _compiled(model).weighted_path_gradients(
+        tf.convert_to_tensor(baseline, tf.float32),
+        tf.convert_to_tensor(delta, tf.float32),
+        tf.convert_to_tensor(alphas, tf.float32),
+        tf.convert_to_tensor(weights, tf.float32),
+        tf.constant(class_index, tf.int32),
+    )
+    return total.numpy(), scores.numpy()
 
 
 def batch_logits(model: keras.Model, images: np.ndarray) -> np.ndarray:

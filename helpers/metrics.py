@@ -223,7 +223,7 @@ def deletion_insertion_curves(
                 frame_of_point.append(points)
 
     probabilities = np.empty(len(unique_frames))
-    size = resolve_batch_size(model, batch_size) * 4  # forward passes only: larger chunks
+    size = resolve_batch_size(model, batch_size)  # larger chunks are no faster per image
     for part in chunks(len(unique_frames), size):
         frames = np.empty((part.stop - part.start, *img.shape), np.float32)
         for k, (start, end, pixels, count) in enumerate(unique_frames[part]):
