@@ -60,7 +60,8 @@ def gradient_x_input(
     against a black image: dark pixels get little attribution whatever the gradient.
     """
     batch, single = checked_images(model, image)
-    grads = vanilla_gradients(model, batch, class_index, batch_size)
+    classes = class_indices(model, class_index, len(batch))
+    grads, _ = _gradients_in_chunks(model, batch, classes, resolve_batch_size(model, batch_size))
     return unbatch(grads * batch, single)
 
 

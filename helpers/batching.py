@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 
 import keras
@@ -15,8 +16,17 @@ DEFAULT_MEMORY_BUDGET = 1 << 30  # 1 GiB
 MAX_BATCH_SIZE = 32
 
 
+_ACTIVATION_BYTES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def activation_bytes_per_image(model: keras.Model) -> int:
     """Bytes of all layer outputs for one image (float32): what a backward pass keeps."""
+    if model not in _ACTIVATION_BYTES:
+        _ACTIVATION_BYTES[model] = _sum_output_bytes(model)
+    return _ACTIVATION_BYTES[model]
+
+
+def _sum_output_bytes(model: keras.Model) -> int:
     total = 0
     for layer in model.layers:
         output = getattr(layer, "output", None)

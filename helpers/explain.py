@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from .images import SAMPLE_IMAGES, ImageLoadError, load_image
-from .labels import ClassIndexError, class_name, class_names, find_class, resolve_class
+from .labels import ClassIndexError, class_name, resolve_class, suggest_classes
 from .report import (
     FAST_METRIC_STEPS,
     FAST_SETTINGS,
@@ -104,19 +104,6 @@ def resolve_image(text: str) -> tuple[Path, str]:
     )
 
 
-def _suggestions(query: str) -> list[str]:
-    """Close class names for a query that matched nothing."""
-    names = {n.lower().replace("_", " "): i for i, n in enumerate(class_names())}
-    q = query.strip().lower().replace("_", " ").replace("-", " ")
-    found = difflib.get_close_matches(q, names, n=5, cutoff=0.6)
-    hits = [names[n] for n in found]
-    for word in q.split():
-        if len(word) >= 3:
-            hits += [i for i, _ in find_class(word, max_results=3)]
-    unique = list(dict.fromkeys(hits))[:6]
-    return [f"{i} {class_name(i)}" for i in unique]
-
-
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -136,7 +123,7 @@ def resolve_class_argument(text: str) -> int:
         if "no ImageNet class matches" in message and _is_number(text):
             message = f"class index must be a whole number in 0..999, got {text!r}"
         elif "no ImageNet class matches" in message:
-            close = _suggestions(text)
+            close = [f"{i} {n}" for i, n in suggest_classes(text)]
             message = f"no ImageNet class matches {text!r}" + (
                 f"; did you mean: {', '.join(close)}?" if close else "; try a shorter word"
             )

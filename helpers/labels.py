@@ -104,6 +104,17 @@ def find_class(
     return found[:max_results]
 
 
+def suggest_classes(query: str, limit: int = 6) -> list[tuple[int, str]]:
+    """Classes to suggest for a name that matched nothing: close misspellings of the whole
+    name first, then classes that match one of its words ('zebra crosing' -> zebra)."""
+    names = {_normalize(n): i for i, n in enumerate(class_names())}
+    hits = [names[n] for n in difflib.get_close_matches(_normalize(query), names, n=5, cutoff=0.6)]
+    for word in _normalize(query).split():
+        if len(word) >= 3:
+            hits += [i for i, _ in find_class(word, max_results=3)]
+    return [(i, class_names()[i]) for i in list(dict.fromkeys(hits))[:limit]]
+
+
 def resolve_class(name_or_index: int | str) -> int:
     """Turn a class index (281, '281') or an unambiguous name ('tabby') into an index.
 
@@ -122,7 +133,7 @@ def resolve_class(name_or_index: int | str) -> int:
     if len(matches) == 1:
         return matches[0][0]
     if not matches:
-        close = find_class(name_or_index, max_results=5)
+        close = suggest_classes(name_or_index)
         hint = (
             "Did you mean: " + ", ".join(f"{i} {n}" for i, n in close) + "?"
             if close

@@ -359,9 +359,9 @@ def random_map_scores(
     model, image: np.ndarray, class_index: int, steps: int = METRIC_STEPS, seed: int = 0
 ) -> dict[str, float]:
     """Deletion/insertion AUC of a map of uniform noise: the score to beat."""
-    from .metrics import deletion_insertion_auc
+    from .metrics import deletion_insertion_auc, random_saliency
 
-    noise = np.random.default_rng(seed).random(image.shape[:2]).astype(np.float32)
+    noise = random_saliency(image.shape[:2], seed)
     return deletion_insertion_auc(model, image, class_index, noise, steps=steps)
 
 

@@ -122,9 +122,8 @@ class SaliencyExplorer:
         import ipywidgets as w
 
         self.model = model
-        size = tuple(model.inputs[0].shape[1:3])
         if images is None:
-            images = {name: load_image(path, size=size) for name, path in SAMPLE_IMAGES.items()}
+            images = dict(SAMPLE_IMAGES)  # paths: _add_image loads them
         if not images:
             raise ValueError("images is empty: give {name: image array} or None for the samples")
         self.images: dict[str, np.ndarray] = {}
@@ -228,17 +227,16 @@ class SaliencyExplorer:
         self.render()
 
     # -- images and classes -------------------------------------------------------------
-    def _add_image(self, name: str, image: np.ndarray) -> str:
-        size = tuple(self.model.inputs[0].shape[1:3])
-        pixels = load_image(np.asarray(image), size=size)
+    def _add_image(self, name: str, image) -> str:
+        """Load ``image`` (array, path or PIL image) at the model's input size, once."""
+        pixels = load_image(image, size=tuple(self.model.inputs[0].shape[1:3]))
         self.images[name] = pixels
         self._image_keys[name] = f"{name}:{hashlib.sha1(pixels.tobytes()).hexdigest()[:12]}"
         return name
 
     def add_image(self, name: str, image) -> None:
         """Add an image (array, path or PIL image) to the list and select it."""
-        pixels = load_image(image, size=tuple(self.model.inputs[0].shape[1:3]))
-        self._add_image(name, pixels)
+        self._add_image(name, image)
         dropdown = self.controls["image"]
         self._busy = True
         try:

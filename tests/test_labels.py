@@ -85,3 +85,10 @@ def test_resolve_class():
         resolve_class("espreso")  # never silently corrected
     with pytest.raises(ClassIndexError, match="outside"):
         resolve_class("1000")
+
+
+def test_suggestions_for_a_name_that_matches_nothing():
+    from helpers.labels import suggest_classes
+
+    assert (340, "zebra") in suggest_classes("zebra crosing")  # by one of its words
+    assert suggest_classes("espreso")[0] == (967, "espresso")  # a close misspelling first
