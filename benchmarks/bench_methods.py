@@ -47,8 +47,9 @@ from tf_explain.core import (  # noqa: E402
 )
 
 import helpers  # noqa: E402
-from helpers.batching import auto_batch_size  # noqa: E402
-from helpers.gradients import batch_logits, logit_gradients  # noqa: E402
+from helpers.methods.batching import auto_batch_size  # noqa: E402
+from helpers.methods.kernels import logit_gradients  # noqa: E402
+from helpers.models.scores import batch_logits  # noqa: E402
 
 CLASS_INDEX = 281
 FULL = {"n": 50, "steps": 63, "patch": 32}

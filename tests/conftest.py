@@ -10,20 +10,20 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def lite0():
     """EfficientNet-Lite0 with its real ImageNet weights (shared: do not modify it)."""
-    from helpers.models import load_model
+    from helpers.models.loading import load_model
 
     return load_model("efficientnet_lite0", verbose=False)
 
 
 @pytest.fixture(scope="session")
 def cat():
-    from helpers.images import load_image, sample_image
+    from helpers.data.images import load_image, sample_image
 
     return load_image(sample_image("cat"))
 
 
 @pytest.fixture(scope="session")
 def espresso():
-    from helpers.images import load_image, sample_image
+    from helpers.data.images import load_image, sample_image
 
     return load_image(sample_image("espresso"))

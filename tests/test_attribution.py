@@ -8,14 +8,11 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.attribution import (
-    gradient_x_input,
-    integrated_gradients,
-    smoothgrad,
-    vanilla_gradients,
-)
-from helpers.labels import ClassIndexError
-from helpers.maps import reduce_channels
+from helpers.data.labels import ClassIndexError
+from helpers.methods.gradients import gradient_x_input, vanilla_gradients
+from helpers.methods.integrated_gradients import integrated_gradients
+from helpers.methods.maps import reduce_channels
+from helpers.methods.smoothgrad import smoothgrad
 from helpers.paths import PROJECT_ROOT
 from tests.toy_models import linear_model, smooth_cnn
 
@@ -111,7 +108,7 @@ def test_smoothgrad_noise_is_a_fraction_of_the_input_range():
 
 
 def test_smoothgrad_wraps_other_methods(lite0, cat):
-    from helpers.gradcam import grad_cam
+    from helpers.methods.cam import grad_cam
 
     cam = smoothgrad(lite0, cat, 281, n=4, noise=0.1, method=grad_cam)
     assert cam.shape == (224, 224)
@@ -130,7 +127,7 @@ def test_smoothgrad_peak_memory_does_not_grow_with_n():
         import sys
         sys.path.insert(0, {str(PROJECT_ROOT)!r})
         import keras, numpy as np
-        from helpers.attribution import smoothgrad
+        from helpers.methods.smoothgrad import smoothgrad
         inputs = keras.Input((256, 256, 3))
         x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
         logits = keras.layers.Dense(2, name="logits")(keras.layers.GlobalAveragePooling2D()(x))

@@ -5,9 +5,10 @@ import sys
 
 import pytest
 
+from helpers.assignment.rules import QUALITATIVE_COLUMNS
+from helpers.assignment.table import fill_answers
 from helpers.check_submission import check_submission
 from helpers.paths import PROJECT_ROOT
-from helpers.report import QUALITATIVE_COLUMNS, fill_answers
 
 
 def explain(*args, timeout=300):
@@ -55,8 +56,8 @@ def test_missing_class_option_is_a_usage_error():
 
 
 def test_model_choices_are_the_models_names():
-    from helpers.explain import MODEL_CHOICES
-    from helpers.models import MODEL_NAMES
+    from helpers.assignment.cli import MODEL_CHOICES
+    from helpers.models.loading import MODEL_NAMES
 
     assert MODEL_CHOICES == MODEL_NAMES
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from helpers.feature_maps import activations, strongest_channels
-from helpers.gradcam import NotAFeatureMapLayerError, grad_cam, grad_cam_parts
-from helpers.layers import LayerNotFoundError, NoConvLayerError
-from helpers.occlusion_sensitivity import occlusion, occlusion_patch_count, patch_positions
+from helpers.methods.activations import activations, strongest_channels
+from helpers.methods.cam import NotAFeatureMapLayerError, grad_cam, grad_cam_parts
+from helpers.methods.occlusion import occlusion, occlusion_patch_count, patch_positions
+from helpers.models.layers import LayerNotFoundError, NoConvLayerError
 from tests.toy_models import linear_model, quadrant_model, tiny_conv_net
 
 RNG = np.random.default_rng(7)

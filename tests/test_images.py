@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.images import SAMPLE_IMAGES, ImageLoadError, load_image, sample_image
+from helpers.data.images import SAMPLE_IMAGES, ImageLoadError, load_image, sample_image
 
 
 def _check_rgb(img, shape):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.labels import ClassIndexError, class_name, class_names, find_class, resolve_class
+from helpers.data.labels import ClassIndexError, class_name, class_names, find_class, resolve_class
 
 
 def test_standard_index_order():
@@ -88,7 +88,7 @@ def test_resolve_class():
 
 
 def test_suggestions_for_a_name_that_matches_nothing():
-    from helpers.labels import suggest_classes
+    from helpers.data.labels import suggest_classes
 
     assert (340, "zebra") in suggest_classes("zebra crosing")  # by one of its words
     assert suggest_classes("espreso")[0] == (967, "espresso")  # a close misspelling first

@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.layers import LayerNotFoundError, NoConvLayerError, find_layer, last_conv_layer
-from helpers.preprocessing import PixelPreprocessing, preprocess_pixels
-from helpers.scores import ImageShapeError, logits_model, predict_logits, top_k
+from helpers.models.layers import LayerNotFoundError, NoConvLayerError, find_layer, last_conv_layer
+from helpers.models.preprocessing import PixelPreprocessing, preprocess_pixels
+from helpers.models.scores import ImageShapeError, logits_model, predict_logits, top_k
 
 
 def _dense_softmax_model():
@@ -92,8 +92,8 @@ def test_top_k_is_sorted_and_named(lite0, cat):
 
 
 def test_sequential_models_work_and_need_an_input():
-    from helpers.attribution import vanilla_gradients
-    from helpers.layers import ModelInputError
+    from helpers.methods.gradients import vanilla_gradients
+    from helpers.models.layers import ModelInputError
 
     model = keras.Sequential(
         [
@@ -111,7 +111,7 @@ def test_sequential_models_work_and_need_an_input():
 
 
 def test_grad_cam_layer_is_the_rectified_output_of_the_last_conv_block(lite0):
-    from helpers.layers import grad_cam_layer
+    from helpers.models.layers import grad_cam_layer
 
     assert grad_cam_layer(lite0) == "top_activation"  # top_conv -> top_bn -> top_activation
     assert grad_cam_layer(lite0, "block4a_dwconv") == "block4a_activation"

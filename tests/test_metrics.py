@@ -3,9 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.attribution import gradient_x_input, integrated_gradients
-from helpers.gradcam import grad_cam
-from helpers.metrics import (
+from helpers.evaluation.deletion_insertion import (
     Curve,
     completeness_gap,
     deletion_curve,
@@ -18,6 +16,9 @@ from helpers.metrics import (
     region_order,
     substrate,
 )
+from helpers.methods.cam import grad_cam
+from helpers.methods.gradients import gradient_x_input
+from helpers.methods.integrated_gradients import integrated_gradients
 from tests.toy_models import linear_model, quadrant_model, smooth_cnn
 
 SHAPE = (32, 48, 3)

@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import pytest
 
-import helpers.models as models
-from helpers.images import load_image, sample_image
-from helpers.layers import conv_layer_names, last_conv_layer
-from helpers.scores import top_k
+import helpers.models.loading as models
+from helpers.data.images import load_image, sample_image
+from helpers.models.layers import conv_layer_names, last_conv_layer
+from helpers.models.scores import top_k
 
 
 def test_lite0_is_a_named_functional_model_ending_in_logits_and_softmax(lite0):
@@ -47,7 +47,7 @@ def test_probabilities_sum_to_one_and_logits_are_not_probabilities(lite0, cat):
     probs = keras.ops.convert_to_numpy(lite0(cat[None]))
     assert probs.shape == (1, 1000)
     np.testing.assert_allclose(probs.sum(), 1.0, rtol=1e-5)
-    from helpers.scores import predict_logits
+    from helpers.models.scores import predict_logits
 
     logits = predict_logits(lite0, cat)
     assert logits.min() < 0 < logits.max()
@@ -139,8 +139,8 @@ def test_vgg16_offline_fails_with_a_clear_error(tmp_path, monkeypatch):
 
 def test_vgg16_layers_belong_to_its_own_graph(cat):
     """Grad-CAM and activations need get_layer(name).output inside the model's graph."""
-    from helpers.feature_maps import activations
-    from helpers.gradcam import grad_cam
+    from helpers.methods.activations import activations
+    from helpers.methods.cam import grad_cam
 
     vgg = models.load_model("vgg16", pretrained=False, verbose=False)
     assert grad_cam(vgg, cat, 281).shape == (224, 224)
@@ -162,6 +162,6 @@ def test_vgg16_with_weights_matches_keras_own_vgg16(tmp_path, cat):
     batch = np.stack([cat, cat[::-1]])
     expected = reference(keras.applications.vgg16.preprocess_input(batch.copy()))
     np.testing.assert_allclose(ours(batch), expected, rtol=1e-4, atol=1e-7)
-    from helpers.scores import predict_logits, softmax
+    from helpers.models.scores import predict_logits, softmax
 
     np.testing.assert_allclose(softmax(predict_logits(ours, batch)), expected, rtol=1e-4, atol=1e-7)

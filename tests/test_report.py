@@ -1,4 +1,4 @@
-"""helpers.report: running the methods on one image, the saved folder, the comparison table."""
+"""helpers.assignment: running the methods on one image, the saved folder, the comparison table."""
 
 import json
 import subprocess
@@ -8,31 +8,30 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from helpers.paths import PROJECT_ROOT
-from helpers.report import (
+from helpers.assignment.choices import default_out_dir, folder_name, prediction_check
+from helpers.assignment.cli import report_main as main
+from helpers.assignment.rules import (
     CSV_FILE,
-    DEFAULT_SETTINGS,
     MARKDOWN_FILE,
-    METHODS,
     QUALITATIVE_COLUMNS,
     TABLE_COLUMNS,
-    MethodResult,
     ReportError,
+)
+from helpers.assignment.run import MethodResult
+from helpers.assignment.run import chosen_methods as parse_methods
+from helpers.assignment.submission import make_report, write_submission
+from helpers.assignment.table import (
     comparison_table,
-    default_out_dir,
     fill_answers,
-    folder_name,
-    main,
-    make_report,
     markdown_table,
     parse_markdown_table,
-    parse_methods,
-    prediction_check,
     read_table,
     unanswered,
-    write_submission,
 )
+from helpers.methods.registry import METHODS as REGISTRY
+from helpers.paths import PROJECT_ROOT
 
+METHODS = tuple(REGISTRY)
 FAST_METHODS = ("grad_cam", "vanilla_gradients", "integrated_gradients", "occlusion")
 
 
@@ -41,7 +40,7 @@ def fake_results(methods=METHODS, size=8):
     results = {}
     for m in methods:
         raw = rng.normal(size=(size, size, 3)).astype(np.float32)
-        settings = dict(DEFAULT_SETTINGS[m], **({"layer": "top_conv"} if m == "grad_cam" else {}))
+        settings = dict(REGISTRY[m].defaults, **({"layer": "top_conv"} if m == "grad_cam" else {}))
         completeness = SimpleNamespace(relative_gap=0.05) if m == "integrated_gradients" else None
         results[m] = MethodResult(
             m,
@@ -141,7 +140,7 @@ def made(lite0, espresso, tmp_path_factory):
 
 
 def test_report_writes_maps_table_grid_and_manifest(made, lite0, espresso):
-    from helpers.gradcam import grad_cam
+    from helpers.methods.cam import grad_cam
 
     report, lines = made
     out = report.out_dir
@@ -205,7 +204,7 @@ def test_answers_are_written_kept_on_rerun_and_stale_maps_removed(made, espresso
 
 
 def test_report_command_rewrites_markdown_after_a_hand_edited_csv(tmp_path):
-    from helpers.report import write_table
+    from helpers.assignment.table import write_table
 
     write_table(comparison_table(fake_results()), tmp_path, manifest={})
     csv_text = (tmp_path / CSV_FILE).read_text()
@@ -217,15 +216,17 @@ def test_report_command_rewrites_markdown_after_a_hand_edited_csv(tmp_path):
 
 
 def test_choose_image_takes_a_bundled_name_a_path_or_upload_in_colab(tmp_path, monkeypatch):
-    from helpers.report import choose_image
+    from helpers.assignment.choices import choose_image
 
     path, source = choose_image("grace_hopper")
     assert path.name == "grace_hopper.jpg" and source == "bundled sample 'grace_hopper'"
     photo = tmp_path / "banana.png"
     photo.write_bytes((PROJECT_ROOT / "data" / "espresso.png").read_bytes())
     assert choose_image(str(photo)) == (photo, "file banana.png")
-    with pytest.raises(ReportError, match="no image file at .*bundled photo: cat, espresso"):
+    with pytest.raises(ReportError, match="image not found: .*bundled photo: cat, espresso"):
         choose_image(tmp_path / "missing.jpg")
     monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
     with pytest.raises(ReportError, match="Colab only"):
         choose_image("upload")
+    with pytest.raises(ReportError, match="is a folder"):
+        choose_image(tmp_path)

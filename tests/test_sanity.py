@@ -4,10 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.attribution import vanilla_gradients
-from helpers.gradcam import grad_cam
-from helpers.maps import reduce_channels
-from helpers.sanity import (
+from helpers.evaluation.randomization import (
     cascading_randomization,
     edge_map,
     layer_groups,
@@ -16,6 +13,9 @@ from helpers.sanity import (
     randomize_layers,
     randomized_model,
 )
+from helpers.methods.cam import grad_cam
+from helpers.methods.gradients import vanilla_gradients
+from helpers.methods.maps import reduce_channels
 from tests.toy_models import tiny_conv_net
 
 

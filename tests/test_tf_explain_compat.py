@@ -13,14 +13,14 @@ from tf_explain.core.occlusion_sensitivity import OcclusionSensitivity
 from tf_explain.core.smoothgrad import SmoothGrad
 from tf_explain.core.vanilla_gradients import VanillaGradients
 
-from helpers.labels import ClassIndexError
-from helpers.layers import LayerNotFoundError
-from helpers.tf_explain_compat import (
+from helpers.compat.tf_explain import (
     TfExplainInputError,
     disable_tf_explain_compat,
     enable_tf_explain_compat,
     is_tf_explain_compat_enabled,
 )
+from helpers.data.labels import ClassIndexError
+from helpers.models.layers import LayerNotFoundError
 
 CLASS_INDEX = 281
 

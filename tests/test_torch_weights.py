@@ -10,8 +10,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from helpers.efficientnet_lite import lite0_weights_path
-from helpers.torch_weights import (
+from helpers.models.efficientnet_lite import lite0_weights_path
+from helpers.models.torch_weights import (
     LEGACY_MAGIC_NUMBER,
     LEGACY_PROTOCOL_VERSION,
     UnsafeWeightsError,

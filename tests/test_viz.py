@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from helpers.viz import colorize, is_signed, normalize, overlay, plot_maps, save_map_png  # noqa: E402
+from helpers.viz.plots import colorize, is_signed, normalize, overlay, plot_maps, save_map_png  # noqa: E402
 
 
 def test_flat_map_gives_zeros_without_warnings():

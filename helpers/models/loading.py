@@ -146,7 +146,7 @@ def load_model(name: str = "auto", pretrained: bool = True, verbose: bool = True
         verbose: print which model was loaded and why.
 
     The model's last two layers are ``logits`` (linear Dense) and ``predictions`` (softmax).
-    Loading also switches on the tf-explain compatibility fix (:mod:`helpers.tf_explain_compat`).
+    Loading also switches on the tf-explain compatibility fix (:mod:`helpers.compat.tf_explain`).
     """
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model name {name!r}; choose one of {', '.join(MODEL_NAMES)}")
@@ -160,7 +160,7 @@ def load_model(name: str = "auto", pretrained: bool = True, verbose: bool = True
         model = load_efficientnet_lite0()
     else:
         model = build_efficientnet_lite0()
-    from .tf_explain_compat import enable_tf_explain_compat
+    from ..compat.tf_explain import enable_tf_explain_compat
 
     enable_tf_explain_compat()
     if verbose:

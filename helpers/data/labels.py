@@ -12,7 +12,7 @@ import numbers
 import re
 from functools import lru_cache
 
-from .paths import DATA_DIR
+from ..paths import DATA_DIR
 
 NUM_CLASSES = 1000
 CLASS_NAMES_FILE = DATA_DIR / "imagenet_class_names.json"

@@ -21,7 +21,7 @@ Two documented variants from the literature are available as options:
   out-of-distribution effect (both orders are compared, e.g., in the degradation test of
   Schulz et al., 2020; Rong et al., 2022, show where such tests can still mislead).
 
-Every forward pass is batched (:func:`helpers.gradients.batch_logits`), and frames that
+Every forward pass is batched (:func:`helpers.models.scores.batch_logits`), and frames that
 several curves share (the untouched image and the fully replaced one) are scored once.
 Also here: :func:`completeness_gap`, how far any pixel attribution map is from summing to
 f(x) - f(baseline), the property Integrated Gradients promises.
@@ -36,10 +36,9 @@ import keras
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from .attribution import Completeness, baseline_image
-from .batching import checked_images, chunks, class_indices, resolve_batch_size
-from .gradients import batch_logits
-from .scores import softmax
+from ..methods.batching import checked_images, chunks, class_indices, resolve_batch_size
+from ..methods.integrated_gradients import Completeness, baseline_image
+from ..models.scores import batch_logits, softmax
 
 SUBSTRATES = ("black", "blur", "mean")
 ORDERS = ("morf", "lerf")

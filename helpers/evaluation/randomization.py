@@ -33,7 +33,7 @@ from scipy.stats import spearmanr
 from skimage.filters import sobel
 from skimage.metrics import structural_similarity
 
-from .viz import normalize
+from ..viz.plots import normalize
 
 #: A saliency method for the sanity check: (model, image, class_index) -> (H, W) map.
 MapFunction = Callable[[keras.Model, np.ndarray, int], np.ndarray]

@@ -34,36 +34,29 @@ from pathlib import Path
 
 import numpy as np
 
-from .images import SAMPLE_IMAGES
-from .labels import NUM_CLASSES, class_names
-from .report import (
+from ..data.images import SAMPLE_IMAGES
+from ..data.labels import NUM_CLASSES, class_names
+from ..methods.registry import METHODS
+from .rules import (
+    BIG_CATS,
+    CAT_RULE,
     COMPUTED_COLUMNS,
     CSV_FILE,
+    DOMESTIC_CATS,
     GRID_FILE,
     INPUT_FILE,
     MANIFEST_FILE,
     MARKDOWN_FILE,
-    METHODS,
+    MIN_METHODS,
     QUALITATIVE_COLUMNS,
+    REQUIRED_METHOD,
     TABLE_COLUMNS,
-    parse_markdown_table,
 )
+from .table import parse_markdown_table
 
-#: ImageNet's domestic cats: tabby, tiger cat, Persian cat, Siamese cat, Egyptian cat.
-DOMESTIC_CATS = range(281, 286)
-#: ImageNet's big cats (accepted): cougar, lynx, leopard, snow leopard, jaguar, lion, tiger,
-#: cheetah.
-BIG_CATS = range(286, 294)
-MIN_METHODS = 3
-REQUIRED_METHOD = "grad_cam"
 #: Answers that are only placeholders count as empty.
 PLACEHOLDERS = frozenset(
     {"", "?", "??", "...", "…", "-", "--", "todo", "tbd", "xxx", "fill in", "your answer"}
-)
-CAT_RULE = (
-    "the assignment asks for any class except cats: ImageNet's domestic cats 281-285 "
-    "(tabby, tiger cat, Persian, Siamese, Egyptian cat) are refused; big cats 286-293 "
-    "(cougar ... cheetah) are accepted"
 )
 
 

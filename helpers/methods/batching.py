@@ -1,15 +1,27 @@
-"""Shared plumbing of the attribution methods: checked inputs, chunk sizes, target classes."""
+"""The skeleton every method shares: input checks, class resolution, chunking, un-batching,
+and progress.
+
+A method is written as::
+
+    batch, classes, single, size = prepare(model, image, class_index, batch_size)
+    with progress_bar(total, progress, "My method") as advance:
+        for part in chunks(total, size):
+            ...                      # one chunk through the network
+            advance(part.stop - part.start)
+    return unbatch(result, single)
+"""
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import keras
 import numpy as np
 
-from .labels import check_class_index
-from .scores import image_batch, num_classes
+from ..data.labels import check_class_index
+from ..models.scores import image_batch, num_classes
 
 #: Memory the layer outputs of one chunk may take (values kept for the backward pass).
 DEFAULT_MEMORY_BUDGET = 1 << 30  # 1 GiB
@@ -93,3 +105,43 @@ def chunks(total: int, size: int) -> Iterator[slice]:
 def unbatch(result: np.ndarray, single: bool) -> np.ndarray:
     """Drop the batch axis again when the caller gave one image."""
     return result[0] if single else result
+
+
+#: ``progress=`` of every method: None shows a ``tqdm.auto`` bar when the work takes more
+#: than one chunk, False shows nothing, a function receives the fraction done (0..1).
+Progress = Callable[[float], None] | bool | None
+
+
+def prepare(
+    model: keras.Model, image: np.ndarray, class_index: int | Sequence[int], batch_size: int | None
+) -> tuple[np.ndarray, np.ndarray, bool, int]:
+    """``(batch, class per image, single image given?, chunk size)``, all checked."""
+    batch, single = checked_images(model, image)
+    classes = class_indices(model, class_index, len(batch))
+    return batch, classes, single, resolve_batch_size(model, batch_size)
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, progress: Progress, description: str, chunk: int = 1):
+    """Yields ``advance(count)``; reports ``total`` units of work as ``progress`` asks.
+
+    A bar (``tqdm.auto``: notebook, Colab or terminal, removed when done) only when
+    ``progress`` is None and the work spans more than one chunk of ``chunk`` units.
+    """
+    done = 0
+    if callable(progress):
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            progress(min(done / max(total, 1), 1.0))
+
+        yield advance
+        return
+    if progress is False or (progress is None and total <= chunk):
+        yield lambda count: None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=description, leave=False) as bar:
+        yield bar.update

@@ -28,28 +28,12 @@ from typing import Any
 import keras
 import numpy as np
 
-from .attribution import gradient_x_input, integrated_gradients, smoothgrad, vanilla_gradients
-from .gradcam import grad_cam
-from .images import SAMPLE_IMAGES, load_image
-from .labels import ClassIndexError, class_names, find_class, resolve_class
-from .layers import conv_layer_names, grad_cam_layer
-from .maps import reduce_channels
-from .scores import top_k
-from .viz import show_map
-
-#: Methods and the parameters each one uses (the other parameter controls are hidden).
-METHOD_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "Grad-CAM": ("layer",),
-    "Vanilla gradients": (),
-    "Gradient x input": (),
-    "SmoothGrad": ("noise", "samples"),
-    "Integrated Gradients": ("steps",),
-    "Occlusion": ("patch",),
-}
-SMOOTHGRAD_CHUNK = 4  # noisy samples per progress step
-IG_SEGMENTS = 4  # progress steps of Integrated Gradients
-
-Progress = Callable[[float], None]
+from ..data.images import SAMPLE_IMAGES, load_image
+from ..data.labels import ClassIndexError, class_names, find_class, resolve_class
+from ..methods.registry import METHODS
+from ..models.layers import conv_layer_names, grad_cam_layer
+from ..models.scores import top_k
+from .plots import show_map
 
 
 def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
@@ -71,48 +55,6 @@ def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
         name = record.get("name") or record.get("metadata", {}).get("name", "upload")
         files.append((str(name), bytes(record["content"])))
     return files
-
-
-def _smoothgrad_with_progress(model, image, cls, noise, samples, progress: Progress):
-    """SmoothGrad in chunks of noisy samples (each chunk seeded: chunk i uses seed i)."""
-    total = np.zeros(image.shape, np.float64)
-    done = 0
-    for i, start in enumerate(range(0, samples, SMOOTHGRAD_CHUNK)):
-        count = min(SMOOTHGRAD_CHUNK, samples - start)
-        total += count * smoothgrad(model, image, cls, n=count, noise=noise, seed=i)
-        done += count
-        progress(done / samples)
-    return reduce_channels(total / samples)
-
-
-def _integrated_gradients_with_progress(model, image, cls, steps, progress: Progress):
-    """Integrated Gradients (black baseline) over a few segments of the path, summed.
-
-    On the segment from x(a) to x(b), x(t) = t * x, IG gives (b - a) x times the mean
-    path gradient there; the segments' sum is exactly the trapezoid rule on the whole
-    path with the same points. Returns the signed map and the completeness gap.
-    """
-    segments = max(1, min(IG_SEGMENTS, steps))
-    bounds = np.round(np.linspace(0, steps, segments + 1)).astype(int)
-    attributions = np.zeros(image.shape, np.float64)
-    score_baseline = score_input = 0.0
-    for k in range(segments):
-        a, b = bounds[k] / steps, bounds[k + 1] / steps
-        result = integrated_gradients(
-            model,
-            (b * image).astype(np.float32),
-            cls,
-            baseline=(a * image).astype(np.float32),
-            steps=int(bounds[k + 1] - bounds[k]),
-        )
-        attributions += result.attributions
-        if k == 0:
-            score_baseline = result.completeness.score_baseline
-        score_input = result.completeness.score_input
-        progress((k + 1) / segments)
-    difference = score_input - score_baseline
-    gap = abs(attributions.sum() - difference) / max(abs(difference), 1e-12)
-    return reduce_channels(attributions.astype(np.float32), "sum"), gap
 
 
 class SaliencyExplorer:
@@ -154,41 +96,10 @@ class SaliencyExplorer:
                 description="Other class",
                 style=wide,
             ),
-            "method": w.Dropdown(options=list(METHOD_PARAMETERS), description="Method"),
-            "layer": w.Dropdown(
-                options=layers,
-                value=grad_cam_layer(model) if layers else None,
-                description="Layer",
+            "method": w.Dropdown(
+                options=[(m.title, m.name) for m in METHODS.values()], description="Method"
             ),
-            "noise": w.FloatSlider(
-                value=0.15,
-                min=0.0,
-                max=0.5,
-                step=0.05,
-                description="Noise (of range)",
-                style=wide,
-                continuous_update=False,
-            ),
-            "samples": w.IntSlider(
-                value=16,
-                min=SMOOTHGRAD_CHUNK,
-                max=64,
-                step=SMOOTHGRAD_CHUNK,
-                description="Samples",
-                continuous_update=False,
-            ),
-            "steps": w.IntSlider(
-                value=32, min=8, max=256, step=8, description="Steps", continuous_update=False
-            ),
-            "patch": w.IntSlider(
-                value=56,
-                min=16,
-                max=112,
-                step=8,
-                description="Patch (px)",
-                style=wide,
-                continuous_update=False,
-            ),
+            **self._setting_controls(layers),
             "alpha": w.FloatSlider(
                 value=0.5,
                 min=0.0,
@@ -202,6 +113,7 @@ class SaliencyExplorer:
         self.progress = w.IntProgress(value=0, min=0, max=100, description="Progress")
         self.status = w.HTML(value="")
         self.view = w.Image(format="png")
+        self._settings = [n for n in self.controls if n in self._setting_names]
         for name, control in self.controls.items():
             if name == "upload":
                 control.observe(self._on_upload, names="value")
@@ -216,7 +128,7 @@ class SaliencyExplorer:
             [
                 w.HBox([c["image"], c["upload"]]),
                 w.HBox([c["class"], c["class_search"]]),
-                w.HBox([c["method"], c["layer"], c["noise"], c["samples"], c["steps"], c["patch"]]),
+                w.HBox([c["method"], *(c[n] for n in self._settings)]),
                 w.HBox([c["alpha"], self.progress]),
                 self.status,
                 self.view,
@@ -323,16 +235,48 @@ class SaliencyExplorer:
 
         self._safely(choose)
 
+    def _setting_controls(self, layers: list[str]) -> dict[str, Any]:
+        """One widget per setting that some registered method lets the student change,
+        starting at the first such method's default."""
+        import ipywidgets as w
+
+        controls: dict[str, Any] = {}
+        for method in METHODS.values():
+            for c in method.controls:
+                if c.setting in controls:
+                    continue
+                default = method.defaults.get(c.setting)
+                common = {"description": c.label, "continuous_update": False}
+                if c.kind == "layer":
+                    value = default or (grad_cam_layer(self.model) if layers else None)
+                    controls[c.setting] = w.Dropdown(
+                        options=layers, value=value, description=c.label
+                    )
+                elif c.kind == "float":
+                    controls[c.setting] = w.FloatSlider(
+                        value=default, min=c.low, max=c.high, step=c.step, **common
+                    )
+                else:
+                    controls[c.setting] = w.IntSlider(
+                        value=default, min=c.low, max=c.high, step=c.step, **common
+                    )
+        self._setting_names = set(controls)
+        return controls
+
+    def used_settings(self, method: str) -> tuple[str, ...]:
+        """The settings of ``method`` that have controls."""
+        return tuple(c.setting for c in METHODS[method].controls)
+
     def _show_parameters(self) -> None:
-        used = METHOD_PARAMETERS[self.controls["method"].value]
-        for name in ("layer", "noise", "samples", "steps", "patch"):
+        used = self.used_settings(self.controls["method"].value)
+        for name in self._settings:
             self.controls[name].layout.display = "" if name in used else "none"
 
     # -- computing and drawing ----------------------------------------------------------
     def key(self) -> tuple:
         """The cache key of the current settings: (image, class, method, parameters)."""
         method = self.controls["method"].value
-        params = tuple((p, self.controls[p].value) for p in METHOD_PARAMETERS[method])
+        params = tuple((p, self.controls[p].value) for p in self.used_settings(method))
         return (
             self._image_keys[self.image_name],
             int(self.controls["class"].value),
@@ -343,48 +287,26 @@ class SaliencyExplorer:
     def _set_progress(self, fraction: float) -> None:
         self.progress.value = int(round(100 * fraction))
 
+    def settings(self, method: str) -> dict[str, Any]:
+        """The method's registry defaults with the values of its controls."""
+        values = {p: self.controls[p].value for p in self.used_settings(method)}
+        return METHODS[method].settings(**values)
+
     def _cost(self, method: str) -> str:
         """How many passes through the network the method needs (shown while it runs)."""
-        c = self.controls
-        if method == "SmoothGrad":
-            return f" ({c['samples'].value} forward+backward passes)"
-        if method == "Integrated Gradients":
-            steps = c["steps"].value
-            return f" ({steps + min(IG_SEGMENTS, steps)} forward+backward passes)"
-        if method == "Occlusion":
-            from . import occlusion_patch_count
-
-            patch = c["patch"].value
-            size = tuple(self.model.inputs[0].shape[1:3])
-            count = occlusion_patch_count(size, patch, max(1, patch // 2))
-            return f" ({count + 1} forward passes)"
-        return ""
+        size = tuple(self.model.inputs[0].shape[1:3])
+        passes = METHODS[method].passes(self.settings(method), size)
+        parts = [f"{int(passes.backward)} forward+backward"] if passes.backward > 1 else []
+        parts += [f"{int(passes.forward)} forward"] if passes.forward > 1 else []
+        return f" ({' and '.join(parts)} passes)" if parts else ""
 
     def _compute(self, method: str, image: np.ndarray, cls: int) -> tuple[np.ndarray, str]:
-        c = self.controls
-        model = self.model
-        if method == "Grad-CAM":
-            return grad_cam(model, image, cls, layer=c["layer"].value), ""
-        if method == "Vanilla gradients":
-            return reduce_channels(vanilla_gradients(model, image, cls)), ""
-        if method == "Gradient x input":
-            return reduce_channels(gradient_x_input(model, image, cls), "sum"), ""
-        if method == "SmoothGrad":
-            values = _smoothgrad_with_progress(
-                model, image, cls, c["noise"].value, c["samples"].value, self._set_progress
-            )
-            return values, ""
-        if method == "Integrated Gradients":
-            values, gap = _integrated_gradients_with_progress(
-                model, image, cls, c["steps"].value, self._set_progress
-            )
-            return values, f"completeness gap {gap:.1%}"
-        if method == "Occlusion":
-            from . import occlusion  # the exported function (its module's name may change)
-
-            patch = c["patch"].value
-            return occlusion(model, image, cls, patch=patch, stride=max(1, patch // 2)), ""
-        raise ValueError(f"unknown method {method!r}; choose one of {list(METHOD_PARAMETERS)}")
+        """The library's method with the progress hook: the same map as calling it directly."""
+        values, _, completeness = METHODS[method].run(
+            self.model, image, cls, progress=self._set_progress, **self.settings(method)
+        )
+        note = "" if completeness is None else f"completeness gap {completeness.relative_gap:.1%}"
+        return values, note
 
     def render(self) -> np.ndarray:
         """Compute the current map (or take it from the cache) and redraw. Returns the map."""
@@ -395,7 +317,7 @@ class SaliencyExplorer:
         if not cached:
             self.progress.bar_style = "info"
             self._set_progress(0.0)
-            self.status.value = f"Computing {method}{self._cost(method)}..."
+            self.status.value = f"Computing {METHODS[method].title}{self._cost(method)}..."
             self.cache[key] = self._compute(method, image, cls)
             self.compute_count += 1
         values, note = self.cache[key]
@@ -403,7 +325,7 @@ class SaliencyExplorer:
         self.progress.bar_style = "success"
         self.last_map, self.last_key = values, key
         settings = ", ".join(f"{p}={v}" for p, v in params)
-        title = f"{method}{f' ({settings})' if settings else ''}, class {cls}"
+        title = f"{METHODS[method].title}{f' ({settings})' if settings else ''}, class {cls}"
         self.view.value = self._png(image, values, title)
         source = "from the cache" if cached else "computed"
         self.status.value = f"{title}: {source}{'; ' + note if note else ''}."
@@ -441,8 +363,8 @@ def explorer(
     ``images``: ``{name: image}`` (arrays in [0, 255] or [0, 1], any size: resized to
     the model's input); default the bundled photos (cat, espresso, rocket, grace_hopper).
     Returns a :class:`SaliencyExplorer`: ``.widget`` (the user interface), ``.controls``
-    (its widgets by name: image, upload, class, class_search, method, layer, noise,
-    samples, steps, patch, alpha), ``.render()``, ``.last_map``, ``.cache`` and
-    ``.compute_count``.
+    (its widgets by name: image, upload, class, class_search, method, alpha, and one per
+    setting of the registered methods: layer, noise, n, steps, patch, stride),
+    ``.render()``, ``.last_map``, ``.cache`` and ``.compute_count``.
     """
     return SaliencyExplorer(model, images)

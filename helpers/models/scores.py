@@ -13,10 +13,11 @@ import weakref
 import keras
 import numpy as np
 
-from .labels import NUM_CLASSES, check_class_index, class_names
+from ..data.labels import NUM_CLASSES, check_class_index, class_names
 from .layers import symbolic_input
 
 _LOGITS_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SQUASHING = ("softmax", "sigmoid")
 
 
@@ -93,10 +94,23 @@ def image_batch(model: keras.Model, images: np.ndarray) -> np.ndarray:
     return batch
 
 
+def batch_logits(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """Class logits (N, classes) of a checked float32 batch (forward pass only, compiled once
+    per model for any batch size)."""
+    import tensorflow as tf
+
+    forward = _FORWARD.get(model)
+    if forward is None:
+        scorer = logits_model(model)
+        spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
+        forward = _FORWARD[model] = tf.function(
+            lambda images: scorer(images, training=False), input_signature=[spec]
+        )
+    return forward(tf.convert_to_tensor(images, tf.float32)).numpy()
+
+
 def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
     """Pre-softmax class scores, shape (N, classes)."""
-    from .gradients import batch_logits  # compiled once per model
-
     batch = image_batch(model, images)
     return np.concatenate(
         [batch_logits(model, batch[i : i + batch_size]) for i in range(0, len(batch), batch_size)]

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from .batching import checked_images, chunks, class_indices, resolve_batch_size, unbatch
-from .gradients import batch_logits
-from .scores import softmax
+from ..models.scores import batch_logits, softmax
+from .batching import Progress, chunks, prepare, progress_bar, unbatch
 
 #: ImageNet's mean colour (RGB): a grey that the network sees as "nothing special".
 IMAGENET_MEAN_RGB = (123.68, 116.779, 103.939)
@@ -52,6 +51,7 @@ def occlusion(
     fill: float | Sequence[float] | None = None,
     score: str = "logit",
     batch_size: int | None = None,
+    progress: Progress = None,
 ) -> np.ndarray:
     """Map (H, W) of the drop in the class score when a square patch around a pixel is hidden.
 
@@ -65,7 +65,7 @@ def occlusion(
     """
     if score not in ("logit", "probability"):
         raise ValueError(f"score must be 'logit' or 'probability', got {score!r}")
-    batch, single = checked_images(model, image)
+    batch, classes, single, size = prepare(model, image, class_index, batch_size)
     height, width, channels = batch.shape[1:]
     for name, value in (("patch", patch), ("stride", stride)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -77,26 +77,26 @@ def occlusion(
             f"stride {stride} is larger than the patch {patch}: pixels between patches would "
             "never be hidden; use stride <= patch"
         )
-    classes = class_indices(model, class_index, len(batch))
     colour = _fill_value(fill, channels)
-    size = resolve_batch_size(model, batch_size)
     boxes = [
         (top, left)
         for top in patch_positions(height, patch, stride)
         for left in patch_positions(width, patch, stride)
     ]
     maps = []
-    for img, cls in zip(batch, classes, strict=True):
-        reference = _scores(model, img[None], int(cls), score)[0]
-        drop_sum = np.zeros((height, width))
-        cover = np.zeros((height, width))
-        for part in chunks(len(boxes), size):  # larger chunks are no faster per image
-            occluded = np.repeat(img[None], part.stop - part.start, axis=0)
-            for k, (top, left) in enumerate(boxes[part]):
-                occluded[k, top : top + patch, left : left + patch] = colour
-            drops = reference - _scores(model, occluded, int(cls), score)
-            for (top, left), drop in zip(boxes[part], drops, strict=True):
-                drop_sum[top : top + patch, left : left + patch] += drop
-                cover[top : top + patch, left : left + patch] += 1
-        maps.append((drop_sum / cover).astype(np.float32))
+    with progress_bar(len(boxes) * len(batch), progress, "occlusion", size) as advance:
+        for img, cls in zip(batch, classes, strict=True):
+            reference = _scores(model, img[None], int(cls), score)[0]
+            drop_sum = np.zeros((height, width))
+            cover = np.zeros((height, width))
+            for part in chunks(len(boxes), size):  # larger chunks are no faster per image
+                occluded = np.repeat(img[None], part.stop - part.start, axis=0)
+                for k, (top, left) in enumerate(boxes[part]):
+                    occluded[k, top : top + patch, left : left + patch] = colour
+                drops = reference - _scores(model, occluded, int(cls), score)
+                for (top, left), drop in zip(boxes[part], drops, strict=True):
+                    drop_sum[top : top + patch, left : left + patch] += drop
+                    cover[top : top + patch, left : left + patch] += 1
+                advance(len(drops))
+            maps.append((drop_sum / cover).astype(np.float32))
     return unbatch(np.stack(maps), single)

@@ -1,4 +1,4 @@
-"""The gradient (and forward) computations every method shares, compiled once per model.
+"""The gradient computations every method shares, compiled once per model.
 
 For a batch of pixel images x and one target class per image, returns d score / d x, where
 score is the class's *logit* (pre-softmax), and the scores themselves. Images in a batch
@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .scores import logits_model
+from ..models.scores import logits_model
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -33,10 +33,6 @@ class _Compiled:
                 scores = tf.gather(scorer(images, training=False), classes, batch_dims=1)
             return tape.gradient(scores, images), scores
 
-        @tf.function(input_signature=[spec])
-        def logits(images):
-            return scorer(images, training=False)
-
         image_spec = tf.TensorSpec(model.inputs[0].shape[1:], tf.float32)
         vector = tf.TensorSpec([None], tf.float32)
 
@@ -51,7 +47,6 @@ class _Compiled:
             return tf.tensordot(weights, tape.gradient(scores, path), axes=1), scores
 
         self.input_gradients = input_gradients
-        self.logits = logits
         self.weighted_path_gradients = weighted_path_gradients
 
 
@@ -68,7 +63,7 @@ def logit_gradients(
     """Gradients (N, H, W, C) of each image's class logit w.r.t. its pixels, and the logits (N,).
 
     ``images`` must already be a checked float32 batch and ``classes`` int32 of length N;
-    callers chunk the work (see :mod:`helpers.batching`).
+    callers chunk the work (see :mod:`helpers.methods.batching`).
     """
     grads, scores = _compiled(model).input_gradients(
         tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(classes, tf.int32)
@@ -97,8 +92,3 @@ def weighted_path_gradients(
         tf.constant(class_index, tf.int32),
     )
     return total.numpy(), scores.numpy()
-
-
-def batch_logits(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    """Class logits (N, classes) of a checked float32 batch (forward pass only, compiled)."""
-    return _compiled(model).logits(tf.convert_to_tensor(images, tf.float32)).numpy()

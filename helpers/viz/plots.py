@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import Normalize
 
-from .maps import reduce_channels
+from ..methods.maps import reduce_channels
 
 HEAT_CMAP = "inferno"
 SIGNED_CMAP = "RdBu_r"  # red = evidence for the class, blue = against

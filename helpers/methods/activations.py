@@ -7,8 +7,8 @@ import weakref
 import keras
 import numpy as np
 
+from ..models.layers import find_layer, symbolic_input
 from .batching import checked_images, chunks, resolve_batch_size, unbatch
-from .layers import find_layer, symbolic_input
 
 _SUBMODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

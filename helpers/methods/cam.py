@@ -2,27 +2,41 @@
 
 For a conv layer with feature maps A^k (h x w x K) and the class logit y^c:
   0. A^k: by default the last convolutional block's rectified output (after BatchNorm and
-     activation), see :func:`helpers.layers.grad_cam_layer`;
+     activation), see :func:`helpers.grad_cam_layer`;
   1. gradients dy^c / dA^k, plain (not "guided");
   2. channel weights alpha_k = their spatial mean;
   3. the weighted sum over channels, sum_k alpha_k A^k;
   4. ReLU: keep only what speaks *for* the class;
   5. bilinear upsampling to the image size, scaled to [0, 1].
+
+Steps 3-5 are shared by every class-activation-map variant
+(:func:`class_activation_map`): a variant only says how it weights the channels, as
+:func:`grad_cam_weights` does for Grad-CAM (pytorch-grad-cam's ``get_cam_weights``). A
+new variant is a weight function ``(feature maps, gradients) -> (N, K)`` and a three-line
+method calling :func:`cam_method`.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .batching import checked_images, chunks, class_indices, resolve_batch_size, unbatch
-from .layers import find_layer, grad_cam_layer, last_conv_layer, symbolic_input
-from .scores import logits_model
+from ..models.layers import find_layer, grad_cam_layer, last_conv_layer, symbolic_input
+from ..models.scores import logits_model
+from .batching import (
+    Progress,
+    checked_images,
+    chunks,
+    class_indices,
+    prepare,
+    progress_bar,
+    unbatch,
+)
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -53,10 +67,7 @@ def _compile(model: keras.Model, layer: str):
         with tf.GradientTape() as tape:
             features, logits = both(images, training=False)
             scores = tf.gather(logits, classes, batch_dims=1)
-        grads = tape.gradient(scores, features)
-        weights = tf.reduce_mean(grads, axis=(1, 2))
-        cam = tf.einsum("bhwk,bk->bhw", features, weights)
-        return features, grads, weights, cam
+        return features, tape.gradient(scores, features)
 
     return parts
 
@@ -66,6 +77,20 @@ def _compiled_parts(model: keras.Model, layer: str):
     if layer not in per_model:
         per_model[layer] = _compile(model, layer)
     return per_model[layer]
+
+
+ChannelWeights = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def grad_cam_weights(feature_maps: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+    """Grad-CAM's channel weights alpha_k: the spatial mean of the gradients, (N, K)."""
+    return gradients.mean(axis=(1, 2))
+
+
+def class_activation_map(feature_maps: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """sum_k weights_k A^k for (N, h, w, K) feature maps and (N, K) weights: (N, h, w),
+    before the ReLU."""
+    return np.einsum("bhwk,bk->bhw", feature_maps, weights, optimize=True)
 
 
 @dataclass(frozen=True)
@@ -90,10 +115,10 @@ def grad_cam_parts(
         raise ValueError("grad_cam_parts explains one image (H, W, 3); use grad_cam for a batch")
     name = _feature_layer(model, layer)
     classes = class_indices(model, class_index, 1)
-    features, grads, weights, cam = (
-        t.numpy()[0] for t in _compiled_parts(model, name)(batch, classes)
-    )
-    return GradCamParts(name, features, grads, weights, cam, np.maximum(cam, 0.0))
+    features, grads = (t.numpy() for t in _compiled_parts(model, name)(batch, classes))
+    weights = grad_cam_weights(features, grads)
+    cam = class_activation_map(features, weights)[0]
+    return GradCamParts(name, features[0], grads[0], weights[0], cam, np.maximum(cam, 0.0))
 
 
 def upsample(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -109,12 +134,37 @@ def scale_to_unit(maps: np.ndarray) -> np.ndarray:
     return (maps / scale[:, None, None]).astype(np.float32)
 
 
+def cam_method(
+    model: keras.Model,
+    image: np.ndarray,
+    class_index: int | Sequence[int],
+    weights: ChannelWeights,
+    layer: str | None = None,
+    batch_size: int | None = None,
+    progress: Progress = None,
+) -> np.ndarray:
+    """A class-activation map (H, W) in [0, 1] per image with channel weights from
+    ``weights(feature maps, gradients)``: weighted sum, ReLU, bilinear upsampling, divided
+    by the maximum (a map with no positive evidence is all zeros)."""
+    batch, classes, single, size = prepare(model, image, class_index, batch_size)
+    compiled = _compiled_parts(model, _feature_layer(model, layer))
+    cams = []
+    with progress_bar(len(batch), progress, "class activation maps", size) as advance:
+        for part in chunks(len(batch), size):
+            features, grads = (t.numpy() for t in compiled(batch[part], classes[part]))
+            cams.append(class_activation_map(features, weights(features, grads)))
+            advance(part.stop - part.start)
+    cam = np.maximum(np.concatenate(cams), 0.0)
+    return unbatch(scale_to_unit(upsample(cam, batch.shape[1:3])), single)
+
+
 def grad_cam(
     model: keras.Model,
     image: np.ndarray,
     class_index: int | Sequence[int],
     layer: str | None = None,
     batch_size: int | None = None,
+    progress: Progress = None,
 ) -> np.ndarray:
     """Grad-CAM heatmap (H, W) in [0, 1] for each image.
 
@@ -124,12 +174,4 @@ def grad_cam(
     spatial mean, weighted sum of the feature maps, ReLU, bilinear upsampling to the
     image, divided by the maximum (a map with no positive evidence is all zeros).
     """
-    batch, single = checked_images(model, image)
-    classes = class_indices(model, class_index, len(batch))
-    compiled = _compiled_parts(model, _feature_layer(model, layer))
-    cams = []
-    for part in chunks(len(batch), resolve_batch_size(model, batch_size)):
-        cams.append(compiled(batch[part], classes[part])[3].numpy())
-    cam = np.maximum(np.concatenate(cams), 0.0)
-    heatmaps = scale_to_unit(upsample(cam, batch.shape[1:3]))
-    return unbatch(heatmaps, single)
+    return cam_method(model, image, class_index, grad_cam_weights, layer, batch_size, progress)

@@ -37,9 +37,9 @@ from types import ModuleType
 
 import numpy as np
 
-from .labels import check_class_index
-from .layers import find_layer, symbolic_input
-from .scores import image_batch, num_classes
+from ..data.labels import check_class_index
+from ..models.layers import find_layer, symbolic_input
+from ..models.scores import image_batch, num_classes
 
 _ORIGINALS: dict[tuple[type | ModuleType, str], object] = {}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .paths import DATA_DIR
+from ..paths import DATA_DIR
 
 #: The photos bundled in ``data/`` (sources and licences in ``data/SOURCES.md``).
 SAMPLE_IMAGES: dict[str, Path] = {

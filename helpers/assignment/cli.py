@@ -1,0 +1,231 @@
+"""The assignment's command lines: ``helpers.explain`` and ``helpers.report``.
+
+``python -m helpers.explain``: explain one image with several saliency methods.
+
+    python -m helpers.explain IMAGE --class NAME_OR_INDEX [--methods grad_cam,ig,...]
+                              [--model auto|vgg16|efficientnet_lite0] [--out DIR] [--fast]
+
+Writes the same folder as the assignment notebook (maps as PNG and .npy, the comparison
+grid, comparison.csv/.md with empty qualitative columns, submission.json). IMAGE is a file,
+or the name of a bundled photo (cat, espresso, grace_hopper, rocket). Arguments are
+checked before TensorFlow is imported, so mistakes are reported at once.
+
+Exit status: 0 done; 2 a wrong argument (one-line message, no traceback); 1 the model
+could not be loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from ..data.images import SAMPLE_IMAGES, ImageLoadError, load_image
+from ..data.labels import ClassIndexError, class_name, resolve_class, suggest_classes
+from ..methods.registry import METHODS, methods_help
+from .choices import choose_image, default_out_dir, prediction_check
+from .rules import (
+    DOMESTIC_CATS,
+    FAST_METRIC_STEPS,
+    MARKDOWN_FILE,
+    METRIC_STEPS,
+    MIN_METHODS,
+    REQUIRED_METHOD,
+    ReportError,
+)
+from .run import chosen_methods
+
+#: Same as helpers.models.MODEL_NAMES (a test keeps them equal); repeated here so that a
+#: wrong --model is reported without importing TensorFlow.
+MODEL_CHOICES = ("auto", "vgg16", "efficientnet_lite0")
+PROG = "python -m helpers.explain"
+
+
+class UsageError(Exception):
+    """A wrong argument: reported in one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Run several saliency methods on one image and save the maps, a grid and "
+        "a comparison table (the assignment's folder).",
+        epilog="Example: python -m helpers.explain espresso --class espresso --out "
+        "results/espresso.  Then fill in the qualitative columns of comparison.csv, run "
+        "`python -m helpers.report DIR` and check with `python -m helpers.check_submission DIR`.",
+    )
+    parser.add_argument(
+        "image",
+        help="an image file, or a bundled photo: " + ", ".join(sorted(SAMPLE_IMAGES)),
+    )
+    parser.add_argument(
+        "--class",
+        dest="class_",
+        required=True,
+        metavar="NAME_OR_INDEX",
+        help="the ImageNet class to explain: an index (967) or a name ('espresso')",
+    )
+    parser.add_argument(
+        "--methods",
+        default="all",
+        help=f"comma-separated, default all: {methods_help()}",
+    )
+    parser.add_argument(
+        "--model",
+        default="auto",
+        help="auto (VGG16 if its weights can be had, else EfficientNet-Lite0), vgg16 or "
+        "efficientnet_lite0",
+    )
+    parser.add_argument("--out", help="output folder (default: results/<class_name>)")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="lighter settings for a quick look: "
+        + "; ".join(f"{m.name} {m.describe(m.fast)}" for m in METHODS.values() if m.fast)
+        + f"; {FAST_METRIC_STEPS} metric steps instead of {METRIC_STEPS}",
+    )
+    return parser
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve_class_argument(text: str) -> int:
+    """The class index for ``--class``; a UsageError explains a wrong or ambiguous one."""
+    try:
+        return resolve_class(text)
+    except ClassIndexError as exc:
+        message = str(exc).replace(
+            " To look a class up by name use helpers.find_class('banana').", ""
+        )
+        if "no ImageNet class matches" in message and _is_number(text):
+            message = f"class index must be a whole number in 0..999, got {text!r}"
+        elif "no ImageNet class matches" in message:
+            close = [f"{i} {n}" for i, n in suggest_classes(text)]
+            message = f"no ImageNet class matches {text!r}" + (
+                f"; did you mean: {', '.join(close)}?" if close else "; try a shorter word"
+            )
+        raise UsageError(message) from None
+    except ValueError as exc:  # e.g. an empty name
+        raise UsageError(f"--class: {exc}") from None
+
+
+def _check_arguments(args) -> tuple[Path, str, int, tuple[str, ...]]:
+    if args.model not in MODEL_CHOICES:
+        close = difflib.get_close_matches(args.model, MODEL_CHOICES, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(
+            f"unknown model {args.model!r}{hint}; choose one of {', '.join(MODEL_CHOICES)}"
+        )
+    try:
+        methods = chosen_methods(args.methods)
+        class_index = resolve_class_argument(args.class_)
+        path, source = choose_image(args.image)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    return path, source, class_index, methods
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        path, source, class_index, methods = _check_arguments(args)
+        try:
+            image = load_image(path)
+        except ImageLoadError as exc:
+            raise UsageError(str(exc)) from None
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+    out = Path(args.out) if args.out else default_out_dir(class_index)
+    name = class_name(class_index)
+    print(f"image: {path} ({source}), class: {class_index} {name}")
+    print(f"methods: {', '.join(methods)}{' (fast settings)' if args.fast else ''}")
+    if class_index in DOMESTIC_CATS:
+        print("note: this is a domestic cat; the assignment's checker refuses cat classes")
+    if REQUIRED_METHOD not in methods or len(methods) < MIN_METHODS:
+        print(
+            f"note: a complete submission needs at least {MIN_METHODS} methods, "
+            f"{REQUIRED_METHOD} among them"
+        )
+    print("loading TensorFlow and the model ...", flush=True)
+    start = time.perf_counter()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ..models.loading import ModelUnavailableError, load_model
+    from ..models.scores import top_k
+    from .choices import model_reason
+    from .submission import make_report
+
+    try:
+        why = model_reason(args.model)
+        model = load_model(args.model, verbose=False)
+    except (ModelUnavailableError, ValueError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"model: {model.name} ({why}), ready in {time.perf_counter() - start:.1f} s")
+    top5 = top_k(model, image, k=5)
+    print("top-5: " + ", ".join(f"{i} {n} {p:.3f}" for i, n, p in top5))
+    print(prediction_check(top5, class_index)[1], flush=True)
+    command = "python -m helpers.explain " + " ".join(
+        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
+    )
+    report = make_report(
+        model,
+        image,
+        class_index,
+        out,
+        methods,
+        image_path=path,
+        image_source=source,
+        model_why=why,
+        fast=args.fast,
+        command=command,
+        progress=lambda line: print(line, flush=True),
+    )
+    print(
+        f"done in {time.perf_counter() - start:.1f} s. Next: answer the qualitative columns in "
+        f"{report.out_dir / 'comparison.csv'}, then run `python -m helpers.report "
+        f"{report.out_dir}` and `python -m helpers.check_submission {report.out_dir}`."
+    )
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+def report_main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.report DIR``: rewrite comparison.md from comparison.csv."""
+    from .table import fill_answers, unanswered
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] in ("-h", "--help"):
+        print(
+            "usage: python -m helpers.report DIR\n\nRewrite DIR/comparison.md from "
+            "DIR/comparison.csv (after you filled in the answers in the csv by hand)."
+        )
+        return 0 if args and args[0] in ("-h", "--help") else 2
+    try:
+        table = fill_answers(args[0])
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    missing = unanswered(table)
+    print(
+        f"rewrote {Path(args[0]) / MARKDOWN_FILE} ({len(table)} methods, "
+        f"{len(missing)} answers still empty)"
+    )
+    return 0

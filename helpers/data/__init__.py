@@ -1,0 +1,1 @@
+"""Data: images (loading, bundled sample photos) and ImageNet labels."""

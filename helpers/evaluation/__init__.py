@@ -1,0 +1,1 @@
+"""Evaluating maps: deletion/insertion curves and the model-randomization sanity check."""

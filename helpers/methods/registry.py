@@ -1,0 +1,303 @@
+"""The one list of saliency methods: every tool that runs, shows or checks methods reads it.
+
+The report and ``python -m helpers.explain`` (names, ``--methods`` and its help, settings,
+the 2-D map that is saved and scored), the explorer (its method menu and controls), the
+benchmark (settings and the floor) and the submission checker all read :data:`METHODS`.
+Defaults live here and nowhere else.
+
+Importing this module is light (no TensorFlow): each method's function is named by its
+dotted path and imported on first use, so the submission checker stays fast.
+
+**Adding a method is one file and one entry.**
+
+1. Write ``helpers/methods/my_method.py`` with a function in the library's call style,
+   ``my_method(model, image, class_index, *, <settings>, batch_size=None, progress=None)``,
+   using the skeleton of :mod:`helpers.methods.batching` (:func:`~helpers.methods.batching.
+   prepare`, :func:`~helpers.methods.batching.progress_bar`, ``unbatch``).
+2. Add one :class:`Method` to the list at the bottom of this file (or call
+   :func:`register` from your own code)::
+
+       Method(
+           name="my_method",
+           title="My method",
+           function="helpers.methods.my_method:my_method",
+           paper="Author et al. (2024), Title",
+           defaults={"n": 20},
+           fast={"n": 5},
+           map="max_abs",        # or "sum", or "2d" when the function returns (H, W)
+           passes=lambda s, hw: Passes(backward=s["n"]),
+           controls=(Control("n", "Samples", 4, 100, 4),),
+           aliases=("mm",),
+       )
+
+   It then appears in ``helpers.explain --methods``, the report, the explorer and the
+   benchmark. To export it as ``helpers.my_method`` add it to ``helpers/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: How a method's output becomes the 2-D map that is drawn, saved and scored.
+MAP_REDUCTIONS: dict[str, str] = {
+    "2d": "already 2-D",
+    "max_abs": "max |value| over the RGB channels",
+    "sum": "signed sum over the RGB channels",
+}
+
+
+class UnknownMethodError(ValueError):
+    """A method name that is not registered (the message lists the valid ones)."""
+
+
+@dataclass(frozen=True)
+class Passes:
+    """Passes through the network one image needs: the benchmark's floor is
+    ``backward`` x (forward+backward cost) + ``forward`` x (forward cost)."""
+
+    backward: float = 0
+    forward: float = 0
+
+
+@dataclass(frozen=True)
+class Control:
+    """One explorer control for a setting: a slider (``low``..``high`` by ``step``), or a
+    menu of the model's layers when ``kind="layer"``."""
+
+    setting: str
+    label: str
+    low: float = 0
+    high: float = 0
+    step: float = 1
+    kind: str = "int"  # "int", "float" or "layer"
+
+
+@dataclass(frozen=True)
+class Method:
+    """One saliency method: how to call it, its defaults and how to show its result."""
+
+    name: str
+    title: str
+    function: str | Callable[..., Any]  # "package.module:function", imported on first use
+    paper: str
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    fast: Mapping[str, Any] = field(default_factory=dict)
+    map: str = "2d"  # a key of MAP_REDUCTIONS
+    map_text: str = ""  # what the 2-D map shows, in words (default: MAP_REDUCTIONS[map])
+    passes: Callable[[Mapping[str, Any], tuple[int, int]], Passes] = lambda s, hw: Passes(1)
+    controls: tuple[Control, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.map not in MAP_REDUCTIONS:
+            raise ValueError(f"map must be one of {list(MAP_REDUCTIONS)}, got {self.map!r}")
+
+    def resolve(self) -> Callable[..., Any]:
+        """The method's function (imported now if it was given as a dotted path)."""
+        if callable(self.function):
+            return self.function
+        module, _, name = self.function.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def settings(self, fast: bool = False, **overrides: Any) -> dict[str, Any]:
+        """The defaults, then the fast values (if ``fast``), then ``overrides``."""
+        return {**self.defaults, **(self.fast if fast else {}), **overrides}
+
+    def describe(self, settings: Mapping[str, Any] | None = None) -> str:
+        """The settings in words, e.g. 'n=50, noise=15%, seed=0'."""
+        values = self.settings(**(settings or {}))
+        return ", ".join(f"{k}={_word(k, v)}" for k, v in values.items()) or "-"
+
+    @property
+    def map_description(self) -> str:
+        return self.map_text or MAP_REDUCTIONS[self.map]
+
+    def run(self, model, image: np.ndarray, class_index, **settings: Any):
+        """Call the method with its defaults (overridden by ``settings``); returns
+        ``(2-D map(s), raw attributions or None, completeness or None)``."""
+        output = self.resolve()(model, image, class_index, **self.settings(**settings))
+        return self.to_map(output)
+
+    def to_map(self, output: Any):
+        """``(map, raw attributions or None, completeness or None)`` from the raw output."""
+        completeness = getattr(output, "completeness", None)
+        raw = np.asarray(getattr(output, "attributions", output), np.float32)
+        if self.map == "2d":
+            return raw, None, completeness
+        from .maps import reduce_channels
+
+        return reduce_channels(raw, self.map), raw, completeness
+
+
+#: What None means for a setting, in the settings' description.
+NONE_WORDS = {"baseline": "black", "layer": "last conv block", "fill": "mean colour"}
+
+
+def _word(key: str, value: Any) -> str:
+    if value is None:
+        return NONE_WORDS.get(key, "default")
+    if key == "noise" and isinstance(value, float):
+        return f"{value:.0%}"
+    if isinstance(value, np.ndarray):
+        return f"array {value.shape}"
+    return str(value)
+
+
+#: Every registered method, by name, in the order the course introduces them.
+METHODS: dict[str, Method] = {}
+
+
+def register(method: Method) -> Method:
+    """Add (or replace) a method; returns it. Its name and aliases must be new."""
+    taken = {a: m.name for m in METHODS.values() for a in (m.name, *m.aliases)}
+    for key in (method.name, *method.aliases):
+        if taken.get(key, method.name) != method.name:
+            raise ValueError(f"{key!r} already names the method {taken[key]!r}")
+    METHODS[method.name] = method
+    return method
+
+
+register_method = register
+
+
+def unregister(name: str) -> None:
+    """Remove a method (for tests and experiments)."""
+    METHODS.pop(name, None)
+
+
+def get(name: str) -> Method:
+    """The method called ``name`` (or one of its aliases; case and hyphens ignored)."""
+    return METHODS[parse_methods(name)[0]]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s\-]+", "_", text.strip().lower())
+
+
+def parse_methods(methods: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Method names from ``"grad_cam,ig"`` or a list; None or ``"all"`` gives every method.
+
+    Case, hyphens and aliases are accepted; duplicates are dropped; an unknown name raises
+    :class:`UnknownMethodError` naming the closest match and the valid names.
+    """
+    if methods is None:
+        return tuple(METHODS)
+    aliases = {a: m.name for m in METHODS.values() for a in m.aliases}
+    parts = methods.split(",") if isinstance(methods, str) else list(methods)
+    chosen: list[str] = []
+    for part in parts:
+        if not isinstance(part, str):
+            raise UnknownMethodError(f"method names are strings, got {part!r}")
+        key = _norm(part)
+        if key == "all":
+            chosen.extend(METHODS)
+        elif key:
+            key = aliases.get(key, key)
+            if key not in METHODS:
+                close = difflib.get_close_matches(key, [*METHODS, *aliases], n=1, cutoff=0.6)
+                hint = f" Did you mean {aliases.get(close[0], close[0])}?" if close else ""
+                raise UnknownMethodError(
+                    f"unknown method {part.strip()!r}.{hint} Valid methods: "
+                    f"{', '.join(METHODS)} (or 'all')."
+                )
+            chosen.append(key)
+    if not chosen:
+        raise UnknownMethodError(f"no method given; choose from {', '.join(METHODS)}")
+    return tuple(dict.fromkeys(chosen))
+
+
+def methods_help() -> str:
+    """The methods and their short names, for ``--help``."""
+    return "; ".join(
+        m.name + (f" ({', '.join(m.aliases)})" if m.aliases else "") for m in METHODS.values()
+    )
+
+
+def _occlusion_passes(s: Mapping[str, Any], hw: tuple[int, int]) -> Passes:
+    from .occlusion import occlusion_patch_count  # needs TensorFlow: only called with a model
+
+    return Passes(forward=occlusion_patch_count(hw, s["patch"], s["stride"]) + 1)
+
+
+for _method in (
+    Method(
+        name="grad_cam",
+        title="Grad-CAM",
+        function="helpers.methods.cam:grad_cam",
+        paper="Selvaraju et al. (2017), Grad-CAM: visual explanations from deep networks "
+        "via gradient-based localization",
+        defaults={"layer": None},  # None: helpers.grad_cam_layer (last conv block, rectified)
+        map_text="already 2-D: ReLU of the weighted feature maps, upsampled, scaled to [0, 1]",
+        passes=lambda s, hw: Passes(backward=1),  # a partial backward pass, to the layer
+        controls=(Control("layer", "Layer", kind="layer"),),
+        aliases=("gradcam",),
+    ),
+    Method(
+        name="vanilla_gradients",
+        title="Vanilla gradients",
+        function="helpers.methods.gradients:vanilla_gradients",
+        paper="Simonyan et al. (2014), Deep inside convolutional networks",
+        map="max_abs",
+        map_text="max |gradient| over the RGB channels",
+        aliases=("vanilla", "gradients", "saliency"),
+    ),
+    Method(
+        name="smoothgrad",
+        title="SmoothGrad",
+        function="helpers.methods.smoothgrad:smoothgrad",
+        paper="Smilkov et al. (2017), SmoothGrad: removing noise by adding noise",
+        defaults={"n": 50, "noise": 0.15, "seed": 0},
+        fast={"n": 8},
+        map="max_abs",
+        map_text="max |averaged gradient| over the RGB channels",
+        passes=lambda s, hw: Passes(backward=s["n"]),
+        controls=(
+            Control("noise", "Noise (of range)", 0.0, 0.5, 0.05, kind="float"),
+            Control("n", "Samples", 4, 100, 2),
+        ),
+        aliases=("sg", "smooth_grad"),
+    ),
+    Method(
+        name="integrated_gradients",
+        title="Integrated Gradients",
+        function="helpers.methods.integrated_gradients:integrated_gradients",
+        paper="Sundararajan et al. (2017), Axiomatic attribution for deep networks",
+        defaults={"steps": 64, "baseline": None},  # None: a black image
+        fast={"steps": 16},
+        map="sum",
+        passes=lambda s, hw: Passes(backward=s["steps"] + 1),
+        controls=(Control("steps", "Steps", 8, 256, 8),),
+        aliases=("ig",),
+    ),
+    Method(
+        name="gradient_x_input",
+        title="Gradient x input",
+        function="helpers.methods.gradients:gradient_x_input",
+        paper="Shrikumar et al. (2016), Not just a black box",
+        map="sum",
+        aliases=("gxi", "gradient_input"),
+    ),
+    Method(
+        name="occlusion",
+        title="Occlusion",
+        function="helpers.methods.occlusion:occlusion",
+        paper="Zeiler & Fergus (2014), Visualizing and understanding convolutional networks",
+        defaults={"patch": 32, "stride": 16},
+        fast={"patch": 56, "stride": 28},
+        map_text="already 2-D: drop in the class logit when a patch is greyed out",
+        passes=_occlusion_passes,
+        controls=(
+            Control("patch", "Patch (px)", 16, 112, 8),
+            Control("stride", "Stride", 8, 112, 8),
+        ),
+        aliases=("occlusion_sensitivity",),
+    ),
+):
+    register(_method)

@@ -1,0 +1,1 @@
+"""Drawing maps (plots) and the interactive explorer."""
