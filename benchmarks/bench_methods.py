@@ -5,10 +5,11 @@ EfficientNet-Lite0 with its real weights), on one 224x224 image:
 
 * in one process: the floor, i.e. the best per-image time of one forward pass and of one
   forward+backward pass (compiled, over batch sizes 1, the auto chunk size and twice
-  that), times the passes a method needs; each method's time; tf-explain 0.3.1's time at
-  equal settings. Times are the best of several runs after a warm-up (as ``timeit`` does:
-  the minimum is the least disturbed by other work on the machine), ours and tf-explain's
-  runs interleaved;
+  that), times the passes a method needs (``passes`` in the method registry); every
+  registered method runs at its registry settings (``--quick``: its fast settings); each
+  method's time; tf-explain 0.3.1's time at equal settings. Times are the best of several
+  runs after a warm-up (as ``timeit`` does: the minimum is the least disturbed by other
+  work on the machine), ours and tf-explain's runs interleaved;
 * in a fresh process per (model, method, implementation): the peak resident memory of
   loading the model and running the method once (``VmHWM``), so that one
   measurement's allocations cannot inflate another's.
@@ -49,11 +50,12 @@ from tf_explain.core import (  # noqa: E402
 import helpers  # noqa: E402
 from helpers.methods.batching import auto_batch_size  # noqa: E402
 from helpers.methods.kernels import logit_gradients  # noqa: E402
+from helpers.methods.registry import METHODS, Passes  # noqa: E402
 from helpers.models.scores import batch_logits  # noqa: E402
 
 CLASS_INDEX = 281
-FULL = {"n": 50, "steps": 63, "patch": 32}
-QUICK = {"n": 10, "steps": 9, "patch": 56}
+#: Equal settings to tf-explain, whose occlusion only knows stride = patch.
+EQUAL_TO_TF_EXPLAIN = {"occlusion": lambda s: {"stride": s["patch"]}}
 
 
 def best_time(fn: Callable[[], object], repeats: int) -> float:
@@ -78,11 +80,10 @@ def best_times(fns: list[Callable[[], object]], repeats: int) -> list[float]:
 @dataclass
 class Case:
     method: str
-    settings: str
-    passes: int  # forward+backward passes (or forward passes, for occlusion)
-    backward: bool
+    settings: dict
+    passes: Passes  # forward+backward and forward passes one image needs
     ours: Callable[[], object]
-    theirs: Callable[[], object]
+    theirs: Callable[[], object] | None  # tf-explain at equal settings, if it has the method
 
 
 def _quiet(fn):
@@ -91,34 +92,43 @@ def _quiet(fn):
         return fn()
 
 
-def make_cases(model, image: np.ndarray, settings: dict) -> list[Case]:
-    """Each method, ours and tf-explain's, at equal settings on the same layer/image."""
-    data = (np.array([image]), None)
-    n, steps, patch = settings["n"], settings["steps"], settings["patch"]
-    layer = helpers.grad_cam_layer(model)
-    sigma = 0.15 * float(image.max() - image.min())  # tf-explain's noise is absolute
-    patches = helpers.occlusion_patch_count(image.shape[:2], patch, patch)
-    c = CLASS_INDEX
-    return [
-        Case("vanilla gradients", "1 image", 1, True,
-             lambda: helpers.vanilla_gradients(model, image, c),
-             lambda: VanillaGradients().explain(data, model, c)),
-        Case("gradient x input", "1 image", 1, True,
-             lambda: helpers.gradient_x_input(model, image, c),
-             lambda: GradientsInputs().explain(data, model, c)),
-        Case("Grad-CAM", f"layer {layer}, plain gradients", 1, True,
-             lambda: helpers.grad_cam(model, image, c, layer=layer),
-             lambda: GradCAM().explain(data, model, c, layer_name=layer, use_guided_grads=False)),
-        Case("SmoothGrad", f"n={n}, sigma=15% of range", n, True,
-             lambda: helpers.smoothgrad(model, image, c, n=n, noise=0.15),
-             lambda: SmoothGrad().explain(data, model, c, num_samples=n, noise=sigma)),
-        Case("Integrated Gradients", f"{steps + 1} path points", steps + 1, True,
-             lambda: helpers.integrated_gradients(model, image, c, steps=steps),
-             lambda: IntegratedGradients().explain(data, model, c, n_steps=steps + 1)),
-        Case("occlusion", f"patch = stride = {patch} ({patches} patches)", patches + 1, False,
-             lambda: helpers.occlusion(model, image, c, patch=patch, stride=patch),
-             lambda: _quiet(lambda: OcclusionSensitivity().explain(data, model, c, patch)))
-    ]
+def _tf_explain(name: str, model, image: np.ndarray, s: dict) -> Callable[[], object] | None:
+    """tf-explain 0.3.1's version of a registered method at the same settings, if any."""
+    data, c = (np.array([image]), None), CLASS_INDEX
+    if name == "vanilla_gradients":
+        return lambda: VanillaGradients().explain(data, model, c)
+    if name == "gradient_x_input":
+        return lambda: GradientsInputs().explain(data, model, c)
+    if name == "grad_cam":
+        layer = s["layer"] or helpers.grad_cam_layer(model)
+        return lambda: GradCAM().explain(data, model, c, layer_name=layer, use_guided_grads=False)
+    if name == "smoothgrad":
+        sigma = s["noise"] * float(image.max() - image.min())  # tf-explain's noise is absolute
+        return lambda: SmoothGrad().explain(data, model, c, num_samples=s["n"], noise=sigma)
+    if name == "integrated_gradients":
+        return lambda: IntegratedGradients().explain(data, model, c, n_steps=s["steps"] + 1)
+    if name == "occlusion":
+        return lambda: _quiet(lambda: OcclusionSensitivity().explain(data, model, c, s["patch"]))
+    return None
+
+
+def make_cases(model, image: np.ndarray, quick: bool) -> list[Case]:
+    """Every registered method at its registry settings (``quick``: its fast ones), with
+    tf-explain's version at equal settings where there is one."""
+    cases = []
+    for name, method in METHODS.items():
+        s = method.settings(quick)
+        s.update(EQUAL_TO_TF_EXPLAIN.get(name, lambda s: {})(s))
+        cases.append(
+            Case(
+                name,
+                s,
+                method.passes(s, image.shape[:2]),
+                lambda m=method, s=s: m.run(model, image, CLASS_INDEX, progress=False, **s),
+                _tf_explain(name, model, image, s),
+            )
+        )
+    return cases
 
 
 def load(name: str):
@@ -142,11 +152,11 @@ def pass_costs(model, image, repeats: int) -> dict[str, float]:
     return costs
 
 
-def peak_memory_gb(model_name: str, method: str, implementation: str, settings: dict) -> float:
+def peak_memory_gb(model_name: str, method: str, implementation: str, quick: bool) -> float:
     """Peak RSS of a fresh process that loads the model and runs one method once."""
     out = subprocess.run(
         [sys.executable, __file__, "--child", model_name, method, implementation,
-         json.dumps(settings)],
+         json.dumps(quick)],
         capture_output=True, text=True, check=True,
     )
     return float(out.stdout.strip().splitlines()[-1])
@@ -155,6 +165,8 @@ def peak_memory_gb(model_name: str, method: str, implementation: str, settings: 
 def child(model_name: str, method: str, implementation: str, settings: str) -> None:
     model, image = load(model_name)
     case = next(c for c in make_cases(model, image, json.loads(settings)) if c.method == method)
+    if case.theirs is None and implementation != "ours":
+        raise SystemExit(f"tf-explain has no {method}")
     (case.ours if implementation == "ours" else case.theirs)()
     print(peak_rss_kib() / 1e6)  # KiB -> GB
 
@@ -171,25 +183,32 @@ def peak_rss_kib() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def bench_model(name: str, settings: dict, repeats: int, memory: bool) -> list[str]:
+def floor_seconds(passes: Passes, costs: dict[str, float]) -> float:
+    """The passes a method needs times the best per-image cost of each kind of pass."""
+    return passes.backward * costs["forward+backward"] + passes.forward * costs["forward"]
+
+
+def bench_model(name: str, quick: bool, repeats: int, memory: bool) -> list[str]:
     model, image = load(name)
     costs = pass_costs(model, image, repeats)
     rows = []
-    for case in make_cases(model, image, settings):
-        per_pass = costs["forward+backward" if case.backward else "forward"]
-        floor = case.passes * per_pass
-        heavy = case.passes > 10 or name == "vgg16"
-        ours, theirs = best_times([case.ours, case.theirs], repeats if heavy else 3 * repeats)
+    for case in make_cases(model, image, quick):
+        floor = floor_seconds(case.passes, costs)
+        heavy = case.passes.backward + case.passes.forward > 10 or name == "vgg16"
+        fns = [case.ours] + ([case.theirs] if case.theirs else [])
+        ours, *theirs = best_times(fns, repeats if heavy else 3 * repeats)
         memory_cell = "not measured"
         if memory:
-            mine = peak_memory_gb(name, case.method, "ours", settings)
-            other = peak_memory_gb(name, case.method, "tf-explain", settings)
-            memory_cell = f"{mine:.2f} / {other:.2f}"
+            mine = peak_memory_gb(name, case.method, "ours", quick)
+            other = peak_memory_gb(name, case.method, "tf-explain", quick) if theirs else None
+            memory_cell = f"{mine:.2f} / " + (f"{other:.2f}" if other else "-")
+        other_cells = f"{theirs[0]:.3f} | {theirs[0] / ours:.1f}x" if theirs else "- | -"
         print(f"  {case.method:21s} ours {ours:7.3f} s  floor {floor:7.3f} s  "
-              f"tf-explain {theirs:7.3f} s  memory {memory_cell}", flush=True)
+              f"tf-explain {other_cells}  memory {memory_cell}", flush=True)
+        described = METHODS[case.method].describe(case.settings)
         rows.append(
-            f"| {name} | {case.method} | {case.settings} | {ours:.3f} | {floor:.3f} "
-            f"| {ours / floor:.2f} | {theirs:.3f} | {theirs / ours:.1f}x | {memory_cell} |"
+            f"| {name} | {METHODS[case.method].title} | {described} | {ours:.3f} | {floor:.3f} "
+            f"| {ours / floor:.2f} | {other_cells} | {memory_cell} |"
         )
     for key in ("forward, batch 1", "forward", "forward+backward, batch 1", "forward+backward"):
         label = key if "batch" in key else f"{key}, best per image"
@@ -207,7 +226,6 @@ def main() -> int:
     if args.child:
         child(*args.child)
         return 0
-    settings = QUICK if args.quick else FULL
     print(f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
           f"TensorFlow {tf.__version__}", flush=True)
     table = [
@@ -217,7 +235,7 @@ def main() -> int:
     ]
     for name in args.models.split(","):
         print(f"{name}:", flush=True)
-        table += bench_model(name, settings, 1 if args.quick else args.repeats, not args.quick)
+        table += bench_model(name, args.quick, 1 if args.quick else args.repeats, not args.quick)
     print("\n" + "\n".join(table))
     return 0
 

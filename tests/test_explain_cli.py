@@ -3,11 +3,15 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import helpers
 from helpers.assignment.rules import QUALITATIVE_COLUMNS
 from helpers.assignment.table import fill_answers
 from helpers.check_submission import check_submission
+from helpers.data.images import load_image
+from helpers.methods.registry import METHODS
 from helpers.paths import PROJECT_ROOT
 
 
@@ -62,14 +66,14 @@ def test_model_choices_are_the_models_names():
     assert MODEL_CHOICES == MODEL_NAMES
 
 
-def test_a_real_run_writes_a_folder_the_checker_accepts_once_answered(tmp_path):
+def test_a_real_run_writes_a_folder_the_checker_accepts_once_answered(tmp_path, lite0):
     out = tmp_path / "espresso"
     result = explain(
         str(PROJECT_ROOT / "data" / "espresso.png"),
         "--class",
         "espresso",
         "--methods",
-        "grad_cam,vanilla,gxi",
+        "grad_cam,sg,gxi",
         "--model",
         "efficientnet_lite0",
         "--fast",
@@ -80,11 +84,11 @@ def test_a_real_run_writes_a_folder_the_checker_accepts_once_answered(tmp_path):
     lines = result.stdout.splitlines()
     assert "class: 967 espresso" in lines[0]
     assert any(line.startswith("OK: class 967 espresso is number 1") for line in lines)
-    for i, method in enumerate(["grad_cam", "vanilla_gradients", "gradient_x_input"], start=1):
+    for i, method in enumerate(["grad_cam", "smoothgrad", "gradient_x_input"], start=1):
         assert any(line.startswith(f"[{i}/3] {method}") and " s " in line for line in lines)
     for name in (
         "grad_cam.png",
-        "vanilla_gradients_attributions.npy",
+        "smoothgrad_attributions.npy",
         "gradient_x_input.npy",
         "comparison_grid.png",
         "comparison.csv",
@@ -93,11 +97,17 @@ def test_a_real_run_writes_a_folder_the_checker_accepts_once_answered(tmp_path):
     ):
         assert (out / name).is_file(), name
 
+    # The command line's map is the library's for the same (fast) settings and seed.
+    image = load_image(PROJECT_ROOT / "data" / "espresso.png")
+    expected = helpers.smoothgrad(lite0, image, 967, **METHODS["smoothgrad"].settings(fast=True))
+    saved = np.load(out / "smoothgrad.npy")
+    np.testing.assert_array_equal(saved, helpers.reduce_channels(expected))
+
     # As written, only the student's answers are missing ...
     problems = check_submission(out)
     assert {p.kind for p in problems} == {"empty_answers"} and len(problems) == 3
     # ... and once they are filled in, the checker's command line says OK (status 0).
-    methods = ["grad_cam", "vanilla_gradients", "gradient_x_input"]
+    methods = ["grad_cam", "smoothgrad", "gradient_x_input"]
     fill_answers(out, {m: dict.fromkeys(QUALITATIVE_COLUMNS, "an answer") for m in methods})
     check = subprocess.run(
         [sys.executable, "-m", "helpers.check_submission", str(out)],

@@ -33,7 +33,7 @@ def test_it_builds_and_shows_grad_cam_of_the_top_class(ex):
 
 
 def test_opacity_redraws_without_recomputing(ex):
-    ex.controls["method"].value = "grad_cam"
+    ex.controls["method"].value = "Grad-CAM"
     count, picture, values = ex.compute_count, ex.view.value, ex.last_map
     ex.controls["alpha"].value = 0.9 if ex.controls["alpha"].value != 0.9 else 0.2
     assert ex.compute_count == count
@@ -42,19 +42,19 @@ def test_opacity_redraws_without_recomputing(ex):
 
 
 def test_a_new_method_recomputes_and_going_back_uses_the_cache(ex):
-    ex.controls["method"].value = "grad_cam"
+    ex.controls["method"].value = "Grad-CAM"
     grad_cam_map = ex.last_map
-    ex.controls["method"].value = "vanilla_gradients"
+    ex.controls["method"].value = "Vanilla gradients"
     count = ex.compute_count
     assert not np.allclose(ex.last_map, grad_cam_map)
-    ex.controls["method"].value = "grad_cam"
+    ex.controls["method"].value = "Grad-CAM"
     assert ex.compute_count == count
     np.testing.assert_array_equal(ex.last_map, grad_cam_map)
     assert "from the cache" in ex.status.value
 
 
 def test_only_the_method_parameters_are_shown_and_keyed(ex):
-    ex.controls["method"].value = "smoothgrad"
+    ex.controls["method"].value = "SmoothGrad"
     shown = {
         n
         for n in ("layer", "noise", "n", "steps", "patch", "stride")
@@ -71,19 +71,19 @@ def test_only_the_method_parameters_are_shown_and_keyed(ex):
 
 
 def test_grad_cam_layer_and_occlusion_patch(ex):
-    ex.controls["method"].value = "grad_cam"
+    ex.controls["method"].value = "Grad-CAM"
     top = ex.last_map
     ex.controls["layer"].value = "block6a_project_bn"  # a middle block (no activation)
     assert ex.last_map.shape == (224, 224) and not np.allclose(ex.last_map, top)
     ex.controls["patch"].value = 112  # 3 x 3 patches: quick
-    ex.controls["method"].value = "occlusion"
+    ex.controls["method"].value = "Occlusion"
     ex.controls["stride"].value = 56
     assert ex.last_key[3] == (("patch", 112), ("stride", 56))
     assert np.ptp(ex.last_map) > 0
 
 
 def test_choose_a_class_by_name_and_an_image(ex):
-    ex.controls["method"].value = "grad_cam"
+    ex.controls["method"].value = "Grad-CAM"
     ex.controls["layer"].value = "top_activation"
     cat_map = ex.last_map
     ex.controls["class_search"].value = "banana"
@@ -135,14 +135,14 @@ def test_uploaded_files_reads_both_ipywidgets_formats():
 def test_maps_equal_the_library_for_the_same_settings(ex, lite0, cat):
     """The explorer calls the library (with a progress hook): identical maps, no own maths."""
     ex.controls["image"].value = "cat"
-    ex.controls["method"].value = "smoothgrad"
+    ex.controls["method"].value = "SmoothGrad"
     ex.controls["n"].value = 6
     ex.controls["noise"].value = 0.2
     seen = ex.progress.value
     expected = helpers.reduce_channels(helpers.smoothgrad(lite0, cat, 285, n=6, noise=0.2))
     np.testing.assert_array_equal(ex.last_map, expected)
     assert seen == 100
-    ex.controls["method"].value = "integrated_gradients"
+    ex.controls["method"].value = "Integrated Gradients"
     ex.controls["steps"].value = 16
     ig = helpers.integrated_gradients(lite0, cat, 285, steps=16)
     np.testing.assert_array_equal(ex.last_map, helpers.reduce_channels(ig.attributions, "sum"))

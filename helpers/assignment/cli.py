@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="lighter settings for a quick look: "
         + "; ".join(f"{m.name} {m.describe(m.fast)}" for m in METHODS.values() if m.fast)
+        .replace("%", "%%")  # argparse formats help with %
         + f"; {FAST_METRIC_STEPS} metric steps instead of {METRIC_STEPS}",
     )
     return parser

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..data.images import SAMPLE_IMAGES, load_image
 from ..data.labels import ClassIndexError, class_names, find_class, resolve_class
-from ..methods.registry import METHODS
+from ..methods.registry import METHODS, Method
 from ..models.layers import conv_layer_names, grad_cam_layer
 from ..models.scores import top_k
 from .plots import show_map
@@ -55,6 +55,14 @@ def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
         name = record.get("name") or record.get("metadata", {}).get("name", "upload")
         files.append((str(name), bytes(record["content"])))
     return files
+
+
+def method_by_title(title: str) -> Method:
+    """The registered method shown as ``title`` in the menu (its name works too)."""
+    found = METHODS.get(title) or {m.title: m for m in METHODS.values()}.get(title)
+    if found is None:
+        raise ValueError(f"unknown method {title!r}; choose one of {list(METHODS)}")
+    return found
 
 
 class SaliencyExplorer:
@@ -97,7 +105,7 @@ class SaliencyExplorer:
                 style=wide,
             ),
             "method": w.Dropdown(
-                options=[(m.title, m.name) for m in METHODS.values()], description="Method"
+                options=[m.title for m in METHODS.values()], description="Method"
             ),
             **self._setting_controls(layers),
             "alpha": w.FloatSlider(
@@ -265,7 +273,7 @@ class SaliencyExplorer:
 
     def used_settings(self, method: str) -> tuple[str, ...]:
         """The settings of ``method`` that have controls."""
-        return tuple(c.setting for c in METHODS[method].controls)
+        return tuple(c.setting for c in method_by_title(method).controls)
 
     def _show_parameters(self) -> None:
         used = self.used_settings(self.controls["method"].value)
@@ -290,19 +298,19 @@ class SaliencyExplorer:
     def settings(self, method: str) -> dict[str, Any]:
         """The method's registry defaults with the values of its controls."""
         values = {p: self.controls[p].value for p in self.used_settings(method)}
-        return METHODS[method].settings(**values)
+        return method_by_title(method).settings(**values)
 
     def _cost(self, method: str) -> str:
         """How many passes through the network the method needs (shown while it runs)."""
         size = tuple(self.model.inputs[0].shape[1:3])
-        passes = METHODS[method].passes(self.settings(method), size)
+        passes = method_by_title(method).passes(self.settings(method), size)
         parts = [f"{int(passes.backward)} forward+backward"] if passes.backward > 1 else []
         parts += [f"{int(passes.forward)} forward"] if passes.forward > 1 else []
         return f" ({' and '.join(parts)} passes)" if parts else ""
 
     def _compute(self, method: str, image: np.ndarray, cls: int) -> tuple[np.ndarray, str]:
         """The library's method with the progress hook: the same map as calling it directly."""
-        values, _, completeness = METHODS[method].run(
+        values, _, completeness = method_by_title(method).run(
             self.model, image, cls, progress=self._set_progress, **self.settings(method)
         )
         note = "" if completeness is None else f"completeness gap {completeness.relative_gap:.1%}"
@@ -317,7 +325,7 @@ class SaliencyExplorer:
         if not cached:
             self.progress.bar_style = "info"
             self._set_progress(0.0)
-            self.status.value = f"Computing {METHODS[method].title}{self._cost(method)}..."
+            self.status.value = f"Computing {method}{self._cost(method)}..."
             self.cache[key] = self._compute(method, image, cls)
             self.compute_count += 1
         values, note = self.cache[key]
@@ -325,7 +333,7 @@ class SaliencyExplorer:
         self.progress.bar_style = "success"
         self.last_map, self.last_key = values, key
         settings = ", ".join(f"{p}={v}" for p, v in params)
-        title = f"{METHODS[method].title}{f' ({settings})' if settings else ''}, class {cls}"
+        title = f"{method}{f' ({settings})' if settings else ''}, class {cls}"
         self.view.value = self._png(image, values, title)
         source = "from the cache" if cached else "computed"
         self.status.value = f"{title}: {source}{'; ' + note if note else ''}."
