@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "smoothgrad": "methods.smoothgrad",
     "integrated_gradients": "methods.integrated_gradients",
     "reduce_channels": "methods.maps",
+    "cosine_similarity": "methods.maps",
     "Completeness": "methods.integrated_gradients",
     "grad_cam": "methods.cam",
     "grad_cam_parts": "methods.cam",

@@ -58,25 +58,29 @@ def check_answers(answers: Mapping, methods: Iterable[str]) -> dict[str, dict[st
     methods = list(methods)
     if not isinstance(answers, Mapping):
         raise ReportError(f"answers must be a dict {{method: {{column: text}}}}, got {answers!r}")
-    clean: dict[str, dict[str, str]] = {}
     for method, row in answers.items():
-        if method not in methods:
-            raise ReportError(
-                f"answers name the method {method!r}, which is not in the table; "
-                f"the table's methods are {', '.join(methods)}"
-            )
-        if not isinstance(row, Mapping):
-            raise ReportError(f"answers[{method!r}] must be a dict {{column: text}}, got {row!r}")
+        problem = next(_answer_problems(method, row, methods), None)
+        if problem:
+            raise ReportError(problem)
+    return {method: {c: text.strip() for c, text in row.items()} for method, row in answers.items()}
+
+
+def _answer_problems(method, row, methods: list[str]):
+    """What is wrong with one method's answers (nothing when they are fine)."""
+    if method not in methods:
+        listed = ", ".join(methods)
+        yield f"answers name the method {method!r}, which is not in the table ({listed})"
+    elif not isinstance(row, Mapping):
+        yield f"answers[{method!r}] must be a dict {{column: text}}, got {row!r}"
+    else:
         for column, text in row.items():
             if column not in QUALITATIVE_COLUMNS:
-                raise ReportError(
+                yield (
                     f"answers[{method!r}] has the column {column!r}; the columns you fill in "
                     f"are {', '.join(QUALITATIVE_COLUMNS)}"
                 )
-            if not isinstance(text, str):
-                raise ReportError(f"answers[{method!r}][{column!r}] must be text, got {text!r}")
-        clean[method] = {column: text.strip() for column, text in row.items()}
-    return clean
+            elif not isinstance(text, str):
+                yield f"answers[{method!r}][{column!r}] must be text, got {text!r}"
 
 
 def _format_cell(column: str, value) -> str:

@@ -36,7 +36,14 @@ import keras
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from ..methods.batching import checked_images, chunks, class_indices, resolve_batch_size
+from ..methods.batching import (
+    Progress,
+    checked_images,
+    chunks,
+    class_indices,
+    progress_bar,
+    resolve_batch_size,
+)
 from ..methods.integrated_gradients import Completeness, baseline_image
 from ..models.scores import batch_logits, softmax
 
@@ -159,6 +166,7 @@ def deletion_insertion_curves(
     substrates: Mapping[str, str] | None = None,
     batch_size: int | None = None,
     seed: int = 0,
+    progress: Progress = None,
 ) -> dict[str, dict[str, Curve]]:
     """Deletion and/or insertion curves of several maps of one image, in shared batches.
 
@@ -168,7 +176,8 @@ def deletion_insertion_curves(
     in :func:`region_order` (the regions are split evenly over the steps); ``substrates``
     maps ``"deletion"`` / ``"insertion"`` to ``"black"``, ``"blur"`` or ``"mean"``
     (default: deletion to black, insertion from a blurred image, as in Petsiuk et al.).
-    The class probability is the softmax of the model's logits.
+    The class probability is the softmax of the model's logits. ``progress`` as for the
+    methods (:func:`helpers.methods.batching.progress_bar`).
     """
     _check_positive_int("steps", steps)
     _check_positive_int("block", block)
@@ -223,15 +232,17 @@ def deletion_insertion_curves(
 
     probabilities = np.empty(len(unique_frames))
     size = resolve_batch_size(model, batch_size)  # larger chunks are no faster per image
-    for part in chunks(len(unique_frames), size):
-        frames = np.empty((part.stop - part.start, *img.shape), np.float32)
-        for k, (start, end, pixels, count) in enumerate(unique_frames[part]):
-            frame = start.reshape(flat_img.shape).copy()
-            chosen_pixels = pixels[:count]
-            frame[chosen_pixels] = end.reshape(flat_img.shape)[chosen_pixels]
-            frames[k] = frame.reshape(img.shape)
-        logits = batch_logits(model, frames).astype(np.float64)
-        probabilities[part] = softmax(logits)[:, cls]
+    with progress_bar(len(unique_frames), progress, "deletion/insertion", size) as advance:
+        for part in chunks(len(unique_frames), size):
+            frames = np.empty((part.stop - part.start, *img.shape), np.float32)
+            for k, (start, end, pixels, count) in enumerate(unique_frames[part]):
+                frame = start.reshape(flat_img.shape).copy()
+                chosen_pixels = pixels[:count]
+                frame[chosen_pixels] = end.reshape(flat_img.shape)[chosen_pixels]
+                frames[k] = frame.reshape(img.shape)
+            logits = batch_logits(model, frames).astype(np.float64)
+            probabilities[part] = softmax(logits)[:, cls]
+            advance(part.stop - part.start)
 
     result: dict[str, dict[str, Curve]] = {name: {} for name in maps}
     for (name, kind, base, order, fractions), points in zip(jobs, frame_of_point, strict=True):
@@ -250,16 +261,9 @@ def _one_curve(model, image, class_index, saliency, kind, order, steps, substrat
 
 
 def deletion_curve(
-    model: keras.Model,
-    image: np.ndarray,
-    class_index: int,
-    saliency: np.ndarray,
-    steps: int = 32,
-    substrate_kind: str = "black",
-    batch_size: int | None = None,
-    seed: int = 0,
-    block: int = 1,
-    order: str = "morf",
+    model: keras.Model, image: np.ndarray, class_index: int, saliency: np.ndarray,
+    steps: int = 32, substrate_kind: str = "black", batch_size: int | None = None,
+    seed: int = 0, block: int = 1, order: str = "morf",
 ) -> Curve:
     """Class probability as the most salient pixels are replaced by the substrate (black).
 
@@ -271,16 +275,9 @@ def deletion_curve(
 
 
 def insertion_curve(
-    model: keras.Model,
-    image: np.ndarray,
-    class_index: int,
-    saliency: np.ndarray,
-    steps: int = 32,
-    substrate_kind: str = "blur",
-    batch_size: int | None = None,
-    seed: int = 0,
-    block: int = 1,
-    order: str = "morf",
+    model: keras.Model, image: np.ndarray, class_index: int, saliency: np.ndarray,
+    steps: int = 32, substrate_kind: str = "blur", batch_size: int | None = None,
+    seed: int = 0, block: int = 1, order: str = "morf",
 ) -> Curve:
     """Class probability as the most salient pixels are put back into a blurred image."""
     return _one_curve(model, image, class_index, saliency, "insertion", order, steps,

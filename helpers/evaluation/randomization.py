@@ -33,6 +33,7 @@ from scipy.stats import spearmanr
 from skimage.filters import sobel
 from skimage.metrics import structural_similarity
 
+from ..methods.batching import Progress, progress_bar
 from ..viz.plots import normalize
 
 #: A saliency method for the sanity check: (model, image, class_index) -> (H, W) map.
@@ -220,6 +221,7 @@ def cascading_randomization(
     stages: Sequence[str] | None = None,
     seed: int = 0,
     in_place: bool = False,
+    progress: Progress = None,
 ) -> RandomizationResult:
     """Adebayo et al.'s cascading randomization test on one image.
 
@@ -235,7 +237,8 @@ def cascading_randomization(
     randomizes the model's own weights and restores them afterwards, even after an error
     or an interrupt, and checks that they are back: faster (the copy and the tracing of
     new compiled functions for it cost a few seconds), but do not use the model elsewhere
-    (another thread) while it runs.
+    (another thread) while it runs. ``progress``: None shows a ``tqdm.auto`` bar over the
+    blocks, False nothing, a function receives the fraction done.
     """
     groups = layer_groups(model)
     order = [name for name, _ in groups]
@@ -266,13 +269,16 @@ def cascading_randomization(
     saved = model.get_weights() if in_place else None
     try:
         done: list[str] = []
-        for name, layer_names in groups[: order.index(stops[-1]) + 1] if stops else []:
-            randomize_layers(target, layer_names, seed)
-            done.append(name)
-            if name in stops:
-                for method, values in run(target).items():
-                    maps[method].append(values)
-                randomized.append(tuple(done))
+        cascade = groups[: order.index(stops[-1]) + 1] if stops else []
+        with progress_bar(len(cascade), progress, "randomization cascade") as advance:
+            for name, layer_names in cascade:
+                randomize_layers(target, layer_names, seed)
+                done.append(name)
+                if name in stops:
+                    for method, values in run(target).items():
+                        maps[method].append(values)
+                    randomized.append(tuple(done))
+                advance(1)
     finally:
         if saved is not None:
             model.set_weights(saved)

@@ -52,17 +52,12 @@ def vanilla_gradients(
 
 
 def gradient_x_input(
-    model: keras.Model,
-    image: np.ndarray,
-    class_index: ClassIndex,
-    batch_size: int | None = None,
-    progress: Progress = None,
+    model: keras.Model, image: np.ndarray, class_index: ClassIndex, **options
 ) -> np.ndarray:
     """Gradient times input (Shrikumar et al., 2016), elementwise, in pixel space: (H, W, 3).
 
     For a linear score y = w.x + b it sums exactly to y - b. Note that it is measured
     against a black image: dark pixels get little attribution whatever the gradient.
+    ``options``: ``batch_size`` and ``progress``, as for :func:`vanilla_gradients`.
     """
-    batch, classes, single, size = prepare(model, image, class_index, batch_size)
-    grads, _ = gradients_in_chunks(model, batch, classes, size, progress)
-    return unbatch(grads * batch, single)
+    return vanilla_gradients(model, image, class_index, **options) * np.asarray(image, np.float32)

@@ -19,3 +19,12 @@ def reduce_channels(attributions: np.ndarray, how: str = "max_abs") -> np.ndarra
     if how == "sum":
         return attributions.sum(axis=-1)
     raise ValueError(f"unknown reduction {how!r}; choose 'max_abs', 'sum_abs' or 'sum'")
+
+
+def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine of the angle between two maps (any shape, flattened): 1 = the same pattern up
+    to a positive scale factor, 0 = unrelated; 0 when either map is all zeros."""
+    a = np.asarray(a, np.float64).ravel()
+    b = np.asarray(b, np.float64).ravel()
+    norms = np.linalg.norm(a) * np.linalg.norm(b)
+    return float(a @ b / norms) if norms > 0 else 0.0

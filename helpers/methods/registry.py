@@ -18,16 +18,13 @@ dotted path and imported on first use, so the submission checker stays fast.
    :func:`register` from your own code)::
 
        Method(
-           name="my_method",
-           title="My method",
-           function="helpers.methods.my_method:my_method",
+           name="my_method", aliases=("mm",), title="My method",
+           function="helpers.methods.my_method:my_method",  # imported on first use
            paper="Author et al. (2024), Title",
-           defaults={"n": 20},
-           fast={"n": 5},
-           map="max_abs",        # or "sum", or "2d" when the function returns (H, W)
-           passes=lambda s, hw: Passes(backward=s["n"]),
-           controls=(Control("n", "Samples", 4, 100, 4),),
-           aliases=("mm",),
+           defaults={"n": 20}, fast={"n": 5},  # the only place the defaults live
+           map="max_abs",  # or "sum", or "2d" when the function returns (H, W) maps
+           passes=lambda s, hw: Passes(backward=s["n"]),  # the benchmark's floor
+           controls=(Control("n", "Samples", 4, 100, 4),),  # the explorer's sliders
        )
 
    It then appears in ``helpers.explain --methods``, the report, the explorer and the
@@ -228,8 +225,7 @@ def _occlusion_passes(s: Mapping[str, Any], hw: tuple[int, int]) -> Passes:
 
 for _method in (
     Method(
-        name="grad_cam",
-        title="Grad-CAM",
+        name="grad_cam", aliases=("gradcam",), title="Grad-CAM",
         function="helpers.methods.cam:grad_cam",
         paper="Selvaraju et al. (2017), Grad-CAM: visual explanations from deep networks "
         "via gradient-based localization",
@@ -237,20 +233,18 @@ for _method in (
         map_text="already 2-D: ReLU of the weighted feature maps, upsampled, scaled to [0, 1]",
         passes=lambda s, hw: Passes(backward=1),  # a partial backward pass, to the layer
         controls=(Control("layer", "Layer", kind="layer"),),
-        aliases=("gradcam",),
     ),
     Method(
         name="vanilla_gradients",
+        aliases=("vanilla", "gradients", "saliency"),
         title="Vanilla gradients",
         function="helpers.methods.gradients:vanilla_gradients",
         paper="Simonyan et al. (2014), Deep inside convolutional networks",
         map="max_abs",
         map_text="max |gradient| over the RGB channels",
-        aliases=("vanilla", "gradients", "saliency"),
     ),
     Method(
-        name="smoothgrad",
-        title="SmoothGrad",
+        name="smoothgrad", aliases=("sg", "smooth_grad"), title="SmoothGrad",
         function="helpers.methods.smoothgrad:smoothgrad",
         paper="Smilkov et al. (2017), SmoothGrad: removing noise by adding noise",
         defaults={"n": 50, "noise": 0.15, "seed": 0},
@@ -262,11 +256,9 @@ for _method in (
             Control("noise", "Noise (of range)", 0.0, 0.5, 0.05, kind="float"),
             Control("n", "Samples", 4, 100, 2),
         ),
-        aliases=("sg", "smooth_grad"),
     ),
     Method(
-        name="integrated_gradients",
-        title="Integrated Gradients",
+        name="integrated_gradients", aliases=("ig",), title="Integrated Gradients",
         function="helpers.methods.integrated_gradients:integrated_gradients",
         paper="Sundararajan et al. (2017), Axiomatic attribution for deep networks",
         defaults={"steps": 64, "baseline": None},  # None: a black image
@@ -274,19 +266,15 @@ for _method in (
         map="sum",
         passes=lambda s, hw: Passes(backward=s["steps"] + 1),
         controls=(Control("steps", "Steps", 8, 256, 8),),
-        aliases=("ig",),
     ),
     Method(
-        name="gradient_x_input",
-        title="Gradient x input",
+        name="gradient_x_input", aliases=("gxi", "gradient_input"), title="Gradient x input",
         function="helpers.methods.gradients:gradient_x_input",
         paper="Shrikumar et al. (2016), Not just a black box",
         map="sum",
-        aliases=("gxi", "gradient_input"),
     ),
     Method(
-        name="occlusion",
-        title="Occlusion",
+        name="occlusion", aliases=("occlusion_sensitivity",), title="Occlusion",
         function="helpers.methods.occlusion:occlusion",
         paper="Zeiler & Fergus (2014), Visualizing and understanding convolutional networks",
         defaults={"patch": 32, "stride": 16},
@@ -297,7 +285,6 @@ for _method in (
             Control("patch", "Patch (px)", 16, 112, 8),
             Control("stride", "Stride", 8, 112, 8),
         ),
-        aliases=("occlusion_sensitivity",),
     ),
 ):
     register(_method)
