@@ -16,7 +16,8 @@ def test_every_export_resolves_to_what_its_module_defines():
 
 def test_no_export_is_named_like_a_module():
     """Importing helpers.<module> sets that attribute on the package and would hide a function."""
-    modules = {p.stem for p in (PROJECT_ROOT / "helpers").glob("*.py")}
+    root = PROJECT_ROOT / "helpers"
+    modules = {p.stem for p in root.glob("*.py")} | {p.parent.name for p in root.glob("*/*.py")}
     assert not modules & set(helpers._EXPORTS)
 
 

@@ -95,15 +95,15 @@ def test_the_commands_work_and_the_checker_imports_no_tensorflow(tmp_path):
     assert out.stdout.split()[-2:] == ["1", "False"]
 
 
-def test_no_copy_of_a_default_outside_the_registry():
-    """The SmoothGrad function's default is the registry's (it documents the one default)."""
+def test_the_functions_defaults_are_the_registrys():
+    """A function called directly (helpers.smoothgrad(...)) uses the registry's defaults:
+    the signatures may not drift from the one place the defaults are kept."""
     import inspect
 
-    from helpers.methods.smoothgrad import smoothgrad
-
-    signature = inspect.signature(smoothgrad).parameters
-    for setting, value in METHODS["smoothgrad"].defaults.items():
-        assert signature[setting].default == value
+    for method in METHODS.values():
+        parameters = inspect.signature(method.resolve()).parameters
+        for setting, value in method.defaults.items():
+            assert parameters[setting].default == value, (method.name, setting)
 
 
 def test_smoothgrad_map_does_not_depend_on_its_batch_or_chunks():
