@@ -29,6 +29,11 @@ dotted path and imported on first use, so the submission checker stays fast.
 
    It then appears in ``helpers.explain --methods``, the report, the explorer and the
    benchmark. To export it as ``helpers.my_method`` add it to ``helpers/__init__.py``.
+
+The function may return a map or an object with ``.attributions`` (and ``.completeness``,
+as Integrated Gradients does). Give its signature the same defaults as the record
+(``tests/test_registry.py`` checks that they match). A new CAM variant needs only a channel
+weight function and :func:`helpers.methods.cam.cam_method`.
 """
 
 from __future__ import annotations
