@@ -382,7 +382,7 @@ def _check_png(path: Path) -> tuple[tuple[int, int] | None, str | None]:
             img.load()
             return (img.height, img.width), None
     except Exception as exc:  # Pillow raises many types on corrupt files; report them all
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, f"{type(exc).__name__}: {str(exc).replace(str(path), path.name)}"
 
 
 def _check_npy(path: Path, channels: bool) -> tuple[tuple[int, int] | None, str | None]:
@@ -510,6 +510,10 @@ def inspect_submission(folder: str | Path) -> CheckResult:
             for refused in unpacked.refused:
                 result.add("unsafe_file", f"{folder.name}: member {refused} was not unpacked")
             _guarded(unpacked.root, result)
+            result.problems = [  # name the zip, not the temporary folder
+                Problem(p.kind, p.message.replace(str(unpacked.root), str(folder)))
+                for p in result.problems
+            ]
         return result
     if not folder.is_dir():
         result.add("no_folder", f"{folder} is not a folder or a .zip file")

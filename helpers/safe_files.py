@@ -161,15 +161,15 @@ def read_npy(
             raise UnsafeFileError(f"its dtype {dtype} holds Python objects or records")
         if dtype.kind not in "biuf":
             raise UnsafeFileError(f"its dtype {dtype} is not a number type")
-        if len(shape) not in tuple(ndim):
-            raise UnsafeFileError(f"expected a {'- or '.join(map(str, ndim))}-D array, got {shape}")
-        if any(n > MAX_DIM for n in shape):
-            raise UnsafeFileError(f"its shape {shape} has a side over {MAX_DIM}")
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if nbytes > max_bytes:
             raise UnsafeFileError(
                 f"its header declares {_mb(nbytes)} of data, more than the {_mb(max_bytes)} allowed"
             )
+        if len(shape) not in tuple(ndim):
+            raise UnsafeFileError(f"expected a {'- or '.join(map(str, ndim))}-D array, got {shape}")
+        if any(n > MAX_DIM for n in shape):
+            raise UnsafeFileError(f"its shape {shape} has a side over {MAX_DIM}")
         if size - f.tell() < nbytes:
             raise UnsafeFileError(
                 f"it is truncated: the header declares {nbytes} bytes of data, the file has "
