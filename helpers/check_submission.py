@@ -503,7 +503,7 @@ def inspect_submission(folder: str | Path) -> CheckResult:
     if folder.is_file() and folder.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="check_submission_") as tmp:
             try:
-                unpacked = extract_zip(folder, tmp)
+                unpacked = extract_zip(folder, tmp, markers=(MANIFEST_FILE, CSV_FILE))
             except ZipRefusedError as exc:
                 result.add("bad_zip", f"{folder.name}: {exc}")
                 return result

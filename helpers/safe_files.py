@@ -94,6 +94,8 @@ def read_bytes(path: Path, limit: int) -> bytes:
 
 
 def _mb(n: int) -> str:
+    if n >= 10**9:
+        return f"{n / 1e9:.0f} GB"
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n} bytes"
 
 

@@ -58,12 +58,14 @@ def extract_zip(
     target: str | Path,
     max_members: int = MAX_MEMBERS,
     max_total_bytes: int = MAX_TOTAL_BYTES,
+    markers: tuple[str, ...] = (),
 ) -> Extracted:
     """Unpack ``zip_path`` into the existing folder ``target``; see the module docstring.
 
     Returns an :class:`Extracted` whose ``root`` is the folder holding the submission: the
-    target itself, or the single folder inside it when the zip wraps everything in one
-    folder (as zipping a folder does), however deep such single folders nest.
+    shallowest folder that holds one of the ``markers`` files, else the target itself or
+    the single folder inside it when the zip wraps everything in one folder (as zipping a
+    folder does), however deep such single folders nest.
     """
     target = Path(target)
     try:
@@ -116,18 +118,34 @@ def extract_zip(
                         out.write(chunk)
             except ZipRefusedError:
                 raise
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                ValueError,
+                EOFError,
+                NotImplementedError,
+                RuntimeError,
+            ) as e:
                 if dest.is_file():
                     dest.unlink()
                 result.refused.append(f"{name!r}: cannot be unpacked ({e})")
                 continue
             result.files += 1
-    result.root = _submission_root(target)
+    if not result.files and not result.refused:
+        raise ZipRefusedError("the zip holds no files")
+    result.root = _submission_root(target, markers)
     return result
 
 
-def _submission_root(folder: Path) -> Path:
-    """Descend through folders that hold nothing but one sub-folder (a zipped folder)."""
+def _submission_root(folder: Path, markers: tuple[str, ...]) -> Path:
+    """The shallowest folder holding one of the ``markers`` files (breadth first, a few
+    levels deep); else descend through folders that hold nothing but one sub-folder."""
+    level = [folder]
+    for _ in range(4):
+        for candidate in level:
+            if any((candidate / m).is_file() for m in markers):
+                return candidate
+        level = [p for c in level for p in sorted(c.iterdir()) if p.is_dir() and not p.is_symlink()]
     for _ in range(8):
         entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
         if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
