@@ -35,41 +35,34 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import math
 import os
-import re
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from .check_result import CheckResult, Problem, open_inside, short
 from .images import SAMPLE_IMAGES
 from .labels import NUM_CLASSES, class_names
-from .report import (
-    COMPUTED_COLUMNS,
-    CSV_FILE,
-    GRID_FILE,
-    INPUT_FILE,
-    MANIFEST_FILE,
-    MARKDOWN_FILE,
-    METHOD_ALIASES,
-    METHODS,
-    QUALITATIVE_COLUMNS,
-    TABLE_COLUMNS,
-    parse_markdown_table,
-)
-from .safe_files import (
-    UnsafeFileError,
-    inside,
-    read_json,
-    read_npy,
-    read_text,
-    read_text_table,
-)
+from .report import CSV_FILE, GRID_FILE, INPUT_FILE, MANIFEST_FILE, METHODS
+from .safe_files import UnsafeFileError, read_json, read_npy
 from .safe_zip import ZipRefusedError, extract_zip
+from .table_checks import PLACEHOLDERS, check_markdown, check_table, known_method, read_csv
+
+__all__ = [
+    "BIG_CATS",
+    "DOMESTIC_CATS",
+    "MIN_METHODS",
+    "PLACEHOLDERS",
+    "CheckResult",
+    "Problem",
+    "check_submission",
+    "inspect_submission",
+    "main",
+    "submission_problems",
+]
 
 #: ImageNet's domestic cats: tabby, tiger cat, Persian cat, Siamese cat, Egyptian cat.
 DOMESTIC_CATS = range(281, 286)
@@ -81,10 +74,6 @@ MAX_PNG_BYTES = 20_000_000
 MAX_PNG_PIXELS = 4096 * 4096
 MAX_ENTRIES = 2000  # files looked at in one folder
 REQUIRED_METHOD = "grad_cam"
-#: Answers that are only placeholders count as empty.
-PLACEHOLDERS = frozenset(
-    {"", "?", "??", "...", "…", "-", "--", "todo", "tbd", "xxx", "fill in", "your answer"}
-)
 CAT_RULE = (
     "the assignment asks for any class except cats: ImageNet's domestic cats 281-285 "
     "(tabby, tiger cat, Persian, Siamese, Egyptian cat) are refused; big cats 286-293 "
@@ -92,75 +81,13 @@ CAT_RULE = (
 )
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing that keeps a submission from being complete."""
-
-    kind: str  # e.g. "empty_answers", "cat_class", "missing_grad_cam", "corrupt_map"
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass
-class CheckResult:
-    """What the checker found: problems (empty = complete), notes, and a summary."""
-
-    folder: Path
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    class_index: int | None = None
-    class_name: str | None = None
-    methods: list[str] = field(default_factory=list)  # methods whose maps are readable
-    answers_filled: int = 0  # qualitative cells answered, over the table's known methods
-    answers_total: int = 0
-
-    @property
-    def complete(self) -> bool:
-        return not self.problems
-
-    def add(self, kind: str, message: str) -> None:
-        self.problems.append(Problem(kind, message))
-
-    def report(self) -> str:
-        """The text the command line prints."""
-        lines = [f"Checking {self.folder}/"]
-        if self.class_index is not None:
-            lines.append(f"  class: {self.class_index} {self.class_name}")
-        if self.methods:
-            lines.append(f"  methods with readable maps: {', '.join(self.methods)}")
-        lines += [f"  note: {note}" for note in self.notes]
-        if self.complete:
-            lines.append(
-                f"OK: the submission is complete ({len(self.methods)} methods, the table "
-                f"answered, class {self.class_index} {self.class_name} is not a cat). "
-                "Upload the whole folder together with your notebook or script."
-            )
-        else:
-            lines.append(f"NOT COMPLETE: {len(self.problems)} problem(s):")
-            lines += [f"  - {p.message}" for p in self.problems]
-        return "\n".join(lines)
-
-
 @lru_cache(maxsize=1)
 def _cat_photo_sha256() -> str:
     return hashlib.sha256(SAMPLE_IMAGES["cat"].read_bytes()).hexdigest()
 
 
-def _open(folder: Path, name: str, result: CheckResult, kind: str = "unsafe_file") -> Path | None:
-    """The file ``name`` inside the folder, or None (a problem is added if it is unsafe)."""
-    try:
-        return inside(folder, name)
-    except FileNotFoundError:
-        return None
-    except UnsafeFileError as exc:
-        result.add(kind, f"{exc}: it is not read")
-        return None
-
-
 def _check_manifest(folder: Path, result: CheckResult) -> dict:
-    path = _open(folder, MANIFEST_FILE, result, "bad_manifest")
+    path = open_inside(folder, MANIFEST_FILE, result, "bad_manifest")
     if path is None:
         if not any(p.kind == "bad_manifest" for p in result.problems):
             result.add(
@@ -181,7 +108,7 @@ def _check_manifest(folder: Path, result: CheckResult) -> dict:
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < NUM_CLASSES:
         result.add(
             "bad_class",
-            f"{MANIFEST_FILE} has no valid class_index (got {_short(index)}; an ImageNet index "
+            f"{MANIFEST_FILE} has no valid class_index (got {short(index)}; an ImageNet index "
             f"0..{NUM_CLASSES - 1} is needed)",
         )
         return manifest
@@ -191,7 +118,7 @@ def _check_manifest(folder: Path, result: CheckResult) -> dict:
     if claimed is not None and claimed != name:
         result.add(
             "bad_class",
-            f"{MANIFEST_FILE} says class {index} is {_short(claimed)}, but ImageNet class {index} "
+            f"{MANIFEST_FILE} says class {index} is {short(claimed)}, but ImageNet class {index} "
             f"is {name!r}: fix the index or the name",
         )
     if index in DOMESTIC_CATS:
@@ -214,154 +141,6 @@ def _check_manifest(folder: Path, result: CheckResult) -> dict:
             "in your answers)"
         )
     return manifest
-
-
-def _short(value: object, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _read_csv(folder: Path, result: CheckResult) -> list[dict[str, str]] | None:
-    path = _open(folder, CSV_FILE, result, "bad_table")
-    if path is None:
-        if not any(p.kind == "bad_table" for p in result.problems):
-            result.add(
-                "missing_table",
-                f"{CSV_FILE} (the comparison table) is missing: build it with the notebook's "
-                "table cells or `python -m helpers.explain`",
-            )
-        return None
-    try:
-        header, rows, how = read_text_table(path, TABLE_COLUMNS)
-    except (UnsafeFileError, OSError) as exc:
-        result.add("bad_table", f"{CSV_FILE} cannot be used: {exc}")
-        return None
-    if how:
-        result.notes.append(f"{CSV_FILE} was read as {how} (as a spreadsheet program saved it)")
-    missing = [c for c in TABLE_COLUMNS if c not in header]
-    if missing:
-        found = ", ".join(_short(c, 30) for c in header[:8]) or "none"
-        result.add(
-            "bad_table",
-            f"{CSV_FILE} lacks the columns: {', '.join(missing)} (its header has: {found})",
-        )
-        return None
-    if not rows:
-        result.add("bad_table", f"{CSV_FILE} has no rows (one per method is needed)")
-        return None
-    return rows
-
-
-def _is_answered(text: str | None) -> bool:
-    return (text or "").strip().lower() not in PLACEHOLDERS
-
-
-def _number(text: str | None) -> float | None:
-    text = (text or "").strip()
-    if text.count(",") == 1 and "." not in text:
-        text = text.replace(",", ".")  # a decimal comma, as spreadsheets write in many locales
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"[\s\-]+", "_", text.strip().lower())
-
-
-def _known_method(name: str, result: CheckResult) -> bool:
-    """Is ``name`` one of the assignment's methods? Otherwise a problem says which are."""
-    if name in METHODS:
-        return True
-    spelled = _norm(name)
-    fix = METHOD_ALIASES.get(spelled, spelled)
-    hint = f" (write it as {fix})" if fix in METHODS else ""
-    result.add(
-        "unknown_method",
-        f"{CSV_FILE} names an unknown method {_short(name, 40)}{hint}; the methods are "
-        f"{', '.join(METHODS)}",
-    )
-    return False
-
-
-def _check_table(rows: list[dict[str, str]], result: CheckResult) -> list[str]:
-    """Check each row; return the known method names of the table, in order."""
-    methods: list[str] = []
-    for row in rows:
-        method = (row.get("method") or "").strip()
-        if not method:
-            result.add("bad_table", f"{CSV_FILE} has a row without a method name")
-            continue
-        if not _known_method(method, result):
-            continue
-        if method in methods:
-            result.add("bad_table", f"{CSV_FILE} has two rows for {method}")
-            continue
-        methods.append(method)
-        empty = [c for c in QUALITATIVE_COLUMNS if not _is_answered(row.get(c))]
-        result.answers_total += len(QUALITATIVE_COLUMNS)
-        result.answers_filled += len(QUALITATIVE_COLUMNS) - len(empty)
-        if empty:
-            result.add(
-                "empty_answers",
-                f"table row {method}: no answer yet for {', '.join(empty)} "
-                f"({len(empty)} of {len(QUALITATIVE_COLUMNS)} qualitative cells empty)",
-            )
-        needed = [
-            c
-            for c in COMPUTED_COLUMNS
-            if c != "ig_completeness_gap" or method == "integrated_gradients"
-        ]
-        bad = [c for c in needed if _number(row.get(c)) is None]
-        if bad:
-            result.add(
-                "missing_computed",
-                f"table row {method}: no number in {', '.join(bad)} (computed columns are "
-                "filled by the report; re-run it rather than typing them)",
-            )
-    return methods
-
-
-def _check_markdown(folder: Path, rows: list[dict[str, str]] | None, result: CheckResult):
-    path = _open(folder, MARKDOWN_FILE, result, "bad_table")
-    if path is None:
-        if not any(MARKDOWN_FILE in p.message for p in result.problems):
-            result.add(
-                "missing_table",
-                f"{MARKDOWN_FILE} (the table as GitHub shows it) is missing: re-run the "
-                f"notebook's answers cell or `python -m helpers.report {folder}`",
-            )
-        return
-    try:
-        md_rows = parse_markdown_table(read_text(path))
-    except (UnsafeFileError, OSError) as exc:
-        result.add("bad_table", f"{MARKDOWN_FILE} cannot be used: {exc}")
-        return
-    if not md_rows:
-        result.add("bad_table", f"{MARKDOWN_FILE} holds no comparison table")
-        return
-    if rows is None:
-        return
-    by_method = {r.get("method", ""): r for r in md_rows}
-    differ = []
-    for row in rows:
-        md = by_method.get(row.get("method", ""))
-        if md is None:
-            differ.append(f"{_short(row.get('method'), 40)} (no row)")
-            continue
-        for c in QUALITATIVE_COLUMNS:
-            if " ".join((row.get(c) or "").split()) != " ".join((md.get(c) or "").split()):
-                differ.append(f"{row.get('method')}: {c}")
-    if differ or len(md_rows) != len(rows):
-        shown = ", ".join(differ[:4]) + (" ..." if len(differ) > 4 else "")
-        result.add(
-            "stale_markdown",
-            f"{MARKDOWN_FILE} does not match {CSV_FILE} ({shown or 'different rows'}): write "
-            "both from the same table (re-run the answers cell, or "
-            f"`python -m helpers.report {folder}` after editing the csv)",
-        )
 
 
 def _check_png(path: Path) -> tuple[tuple[int, int] | None, str | None]:
@@ -401,7 +180,7 @@ def _check_npy(path: Path, channels: bool) -> tuple[tuple[int, int] | None, str 
 def _check_maps(folder: Path, methods: list[str], result: CheckResult) -> None:
     for method in methods:  # only names from METHODS reach here: never a path from the file
         names = f"{method}.png", f"{method}.npy"
-        png, npy = (_open(folder, n, result, "corrupt_map") for n in names)
+        png, npy = (open_inside(folder, n, result, "corrupt_map") for n in names)
         missing = [n for n, p in zip(names, (png, npy), strict=True) if p is None]
         if missing:
             if not any(
@@ -426,7 +205,7 @@ def _check_maps(folder: Path, methods: list[str], result: CheckResult) -> None:
             )
             continue
         raw_name = f"{method}_attributions.npy"
-        if (raw := _open(folder, raw_name, result, "corrupt_map")) is not None:
+        if (raw := open_inside(folder, raw_name, result, "corrupt_map")) is not None:
             _, raw_error = _check_npy(raw, channels=True)
             if raw_error:
                 result.add("corrupt_map", f"{raw_name} is not readable ({raw_error})")
@@ -450,18 +229,18 @@ def _folder_names(folder: Path, result: CheckResult) -> list[str]:
 
 def _inspect_folder(folder: Path, result: CheckResult) -> None:
     manifest = _check_manifest(folder, result)
-    rows = _read_csv(folder, result)
+    rows = read_csv(folder, result)
     names = _folder_names(folder, result)
     if rows is not None:
-        methods = _check_table(rows, result)
+        methods = check_table(rows, result)
     else:
         listed = manifest.get("methods")
         if isinstance(listed, list):
-            methods = [m for m in listed if isinstance(m, str) and _known_method(m, result)]
+            methods = [m for m in listed if isinstance(m, str) and known_method(m, result)]
         else:  # the maps in the folder
             methods = sorted(m for m in METHODS if f"{m}.npy" in names)
     methods = list(dict.fromkeys(methods))
-    _check_markdown(folder, rows, result)
+    check_markdown(folder, rows, result)
     _check_maps(folder, methods, result)
 
     if REQUIRED_METHOD not in methods:
@@ -479,7 +258,7 @@ def _inspect_folder(folder: Path, result: CheckResult) -> None:
             f"{MIN_METHODS} are needed, Grad-CAM among them (add e.g. {', '.join(others)})",
         )
     for name, what in ((GRID_FILE, "the comparison grid"), (INPUT_FILE, "the input image")):
-        path = _open(folder, name, result, "corrupt_map")
+        path = open_inside(folder, name, result, "corrupt_map")
         if path is None:
             if not any(p.message.startswith(name) for p in result.problems):
                 kind = "missing_grid" if name == GRID_FILE else "missing_input"
@@ -489,7 +268,7 @@ def _inspect_folder(folder: Path, result: CheckResult) -> None:
     known = {f"{m}.png" for m in methods} | {GRID_FILE, INPUT_FILE}
     extra = [n for n in names if n.endswith(".png") and n not in known]
     if extra:
-        result.notes.append(f"not in the table (ignored): {', '.join(map(_short, extra[:10]))}")
+        result.notes.append(f"not in the table (ignored): {', '.join(map(short, extra[:10]))}")
 
 
 def inspect_submission(folder: str | Path) -> CheckResult:
@@ -528,7 +307,7 @@ def _guarded(folder: Path, result: CheckResult) -> None:
     except (Exception, RecursionError, MemoryError) as exc:  # never a traceback for a student
         result.add(
             "checker_error",
-            f"the checker could not finish ({type(exc).__name__}: {_short(str(exc), 200)}); "
+            f"the checker could not finish ({type(exc).__name__}: {short(str(exc), 200)}); "
             "this is a bug in the checker or a very unusual folder: tell your instructor",
         )
 
