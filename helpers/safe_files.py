@@ -72,15 +72,6 @@ def inside(folder: Path, name: str) -> Path:
     return real
 
 
-def is_file(folder: Path, name: str) -> bool:
-    """True when :func:`inside` would find a file (it may still be unsafe to read)."""
-    return os.path.lexists(Path(folder) / name) if _plain(name) else False
-
-
-def _plain(name: str) -> bool:
-    return isinstance(name, str) and bool(name) and not re.search(r"[/\\:\x00]|^\.\.?$", name)
-
-
 def read_bytes(path: Path, limit: int) -> bytes:
     """The file's bytes, or :class:`UnsafeFileError` when it holds more than ``limit``."""
     size = os.stat(path).st_size
@@ -213,7 +204,10 @@ def read_text_table(
     text, encoding = decode_text(read_bytes(path, max_bytes), path.name)
     expected = list(expected)
     first = text.lstrip().split("\n", 1)[0]
-    best = max((",", ";", "\t"), key=lambda d: sum(c.strip() in expected for c in first.split(d)))
+    best = max(
+        (",", ";", "\t"),
+        key=lambda d: sum(c.strip().strip('"') in expected for c in first.split(d)),
+    )
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=best)
         header = [c.strip() for c in next(reader, [])]

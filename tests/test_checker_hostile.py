@@ -4,6 +4,8 @@ Each case asserts the exact outcome: the problem kind and what its message says,
 the submission passes. No case may raise; the command-line cases must print no traceback.
 """
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -217,6 +219,16 @@ def test_excel_semicolons_cp1252_and_decimal_commas(copy):
     # Only the markdown differs (the csv's answer was edited); the table itself is read.
     assert [p.kind for p in result.problems] == ["stale_markdown"]
     assert any("cp1252, ';'-separated" in note for note in result.notes)
+
+
+def test_excel_quotes_every_field(copy):
+    rows = _rows(copy)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]), delimiter=";", quoting=csv.QUOTE_ALL)
+    writer.writeheader()
+    writer.writerows(rows)
+    (copy / CSV_FILE).write_bytes(b"\xef\xbb\xbf" + text.getvalue().encode())
+    assert kinds(copy) == []
 
 
 def test_tab_separated_with_padded_headers(copy):
