@@ -45,7 +45,8 @@ class CheckResult:
 
     def report(self) -> str:
         """The text the command line prints."""
-        lines = [f"Checking {self.folder}/"]
+        slash = "" if self.folder.suffix.lower() == ".zip" else "/"
+        lines = [f"Checking {self.folder}{slash}"]
         if self.class_index is not None:
             lines.append(f"  class: {self.class_index} {self.class_name}")
         if self.methods:

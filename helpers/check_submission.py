@@ -48,7 +48,7 @@ from .images import SAMPLE_IMAGES
 from .labels import NUM_CLASSES, class_names
 from .report import CSV_FILE, GRID_FILE, INPUT_FILE, MANIFEST_FILE, METHODS
 from .safe_files import UnsafeFileError, read_json, read_npy
-from .safe_zip import ZipRefusedError, extract_zip
+from .safe_zip import ZipRefusedError, extract_zip, submission_root
 from .table_checks import PLACEHOLDERS, check_markdown, check_table, known_method, read_csv
 
 __all__ = [
@@ -297,7 +297,12 @@ def inspect_submission(folder: str | Path) -> CheckResult:
     if not folder.is_dir():
         result.add("no_folder", f"{folder} is not a folder or a .zip file")
         return result
-    _guarded(folder, result)
+    root = folder
+    if not any(os.path.lexists(folder / m) for m in (MANIFEST_FILE, CSV_FILE)):
+        root = submission_root(folder, (MANIFEST_FILE, CSV_FILE))
+        if root != folder:
+            result.notes.append(f"checked the folder inside it: {root.relative_to(folder)}")
+    _guarded(root, result)
     return result
 
 

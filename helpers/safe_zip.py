@@ -13,6 +13,7 @@ from __future__ import annotations
 import stat
 import zipfile
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path, PurePosixPath
 
 MAX_MEMBERS = 500
@@ -133,19 +134,21 @@ def extract_zip(
             result.files += 1
     if not result.files and not result.refused:
         raise ZipRefusedError("the zip holds no files")
-    result.root = _submission_root(target, markers)
+    result.root = submission_root(target, markers)
     return result
 
 
-def _submission_root(folder: Path, markers: tuple[str, ...]) -> Path:
+def submission_root(folder: Path, markers: tuple[str, ...]) -> Path:
     """The shallowest folder holding one of the ``markers`` files (breadth first, a few
-    levels deep); else descend through folders that hold nothing but one sub-folder."""
+    levels deep, links not followed); else descend through folders that hold nothing but
+    one sub-folder."""
     level = [folder]
     for _ in range(4):
         for candidate in level:
             if any((candidate / m).is_file() for m in markers):
                 return candidate
-        level = [p for c in level for p in sorted(c.iterdir()) if p.is_dir() and not p.is_symlink()]
+        below = (p for c in level for p in islice(c.iterdir(), MAX_MEMBERS))
+        level = sorted(p for p in islice(below, MAX_MEMBERS) if p.is_dir() and not p.is_symlink())
     for _ in range(8):
         entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
         if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():

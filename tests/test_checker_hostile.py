@@ -281,6 +281,14 @@ def zip_with(path, members):
     return path
 
 
+def test_a_folder_inside_the_student_folder_is_found(copy, tmp_path):
+    outer = tmp_path / "carol"
+    shutil.copytree(copy, outer / "my work" / "espresso")
+    (outer / "notes.txt").write_text("see inside")
+    result = inspect_submission(outer)
+    assert result.complete and "checked the folder inside it: my work/espresso" in result.notes
+
+
 def test_a_zipped_folder_passes_and_names_the_zip(copy, tmp_path):
     path = zip_folder(copy, tmp_path / "alice.zip")
     result = inspect_submission(path)
