@@ -297,18 +297,18 @@ def inspect_submission(folder: str | Path) -> CheckResult:
     if not folder.is_dir():
         result.add("no_folder", f"{folder} is not a folder or a .zip file")
         return result
-    root = folder
-    if not any(os.path.lexists(folder / m) for m in (MANIFEST_FILE, CSV_FILE)):
-        root = submission_root(folder, (MANIFEST_FILE, CSV_FILE))
-        if root != folder:
-            result.notes.append(f"checked the folder inside it: {root.relative_to(folder)}")
-    _guarded(root, result)
+    _guarded(folder, result, find_root=True)
     return result
 
 
-def _guarded(folder: Path, result: CheckResult) -> None:
+def _guarded(folder: Path, result: CheckResult, find_root: bool = False) -> None:
     try:
-        _inspect_folder(folder, result)
+        root = folder
+        if find_root and not any(os.path.lexists(folder / m) for m in (MANIFEST_FILE, CSV_FILE)):
+            root = submission_root(folder, (MANIFEST_FILE, CSV_FILE))
+            if root != folder:
+                result.notes.append(f"checked the folder inside it: {root.relative_to(folder)}")
+        _inspect_folder(root, result)
     except (Exception, RecursionError, MemoryError) as exc:  # never a traceback for a student
         result.add(
             "checker_error",

@@ -106,7 +106,10 @@ def grade_all(folder: str | Path, progress: Callable[[str], None] | None = None)
     if not folder.is_dir():
         what = "does not exist" if not folder.exists() else "is not a folder"
         raise GradebookError(f"{folder} {what}: give the folder that holds one entry per student")
-    paths = submissions(folder)
+    try:
+        paths = submissions(folder)
+    except OSError as exc:
+        raise GradebookError(f"cannot list {folder} ({exc.strerror or exc})") from None
     return [
         check_one(p) for p in tqdm(paths, desc="checking submissions", unit="student", disable=None)
     ]
