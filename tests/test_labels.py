@@ -45,18 +45,48 @@ def test_find_class_ignores_case_spaces_underscores(query):
 
 def test_find_class_ranks_whole_words_then_word_starts_then_substrings():
     found = find_class("cat", max_results=50)
-    # whole word: tiger/Persian/Siamese/Egyptian/Madagascar cat; then catamaran (word start);
-    # then names that merely contain 'cat'; close misspellings ('crate') come last.
-    assert found[:6] == [
+    # whole word, in any of a class's names: tabby (its synonym 'tabby cat'), tiger, Persian,
+    # Siamese, Egyptian, Madagascar cat, lesser panda ('cat bear'); then word starts
+    # (bullfrog's 'Rana catesbeiana', oystercatcher's 'oyster catcher', catamaran); then names
+    # that merely contain 'cat'; close misspellings ('crate') come last.
+    assert found[:7] == [
+        (281, "tabby"),
         (282, "tiger_cat"),
         (283, "Persian_cat"),
         (284, "Siamese_cat"),
         (285, "Egyptian_cat"),
         (383, "Madagascar_cat"),
-        (484, "catamaran"),
+        (387, "lesser_panda"),
     ]
-    assert {(143, "oystercatcher"), (358, "polecat")} <= set(found[6:])
+    assert (484, "catamaran") in found[7:12]
+    assert {(143, "oystercatcher"), (358, "polecat")} <= set(found[7:])
     assert found[-1] == (519, "crate")
+
+
+@pytest.mark.parametrize("query", ["tabby cat", "Tabby-Cat", "tabby", "cat"])
+def test_the_workshop_cat_is_found_first(query):
+    assert find_class(query)[0] == (281, "tabby")
+
+
+def test_an_exact_name_comes_before_longer_names_that_contain_it():
+    assert find_class("tiger")[:3] == [(292, "tiger"), (3, "tiger_shark"), (282, "tiger_cat")]
+    assert find_class("espresso") == [(967, "espresso"), (550, "espresso_maker")]
+
+
+def test_synonyms_come_from_the_data_file_in_class_order():
+    from helpers.data.labels import class_synonyms
+
+    synonyms = class_synonyms()
+    assert len(synonyms) == 1000
+    assert all(s[0] == n for s, n in zip(synonyms, class_names(), strict=True))
+    assert synonyms[281] == ("tabby", "tabby cat")
+    assert synonyms[388][:3] == ("giant_panda", "panda", "panda bear")  # no duplicate
+
+
+def test_resolve_class_by_a_synonym():
+    assert resolve_class("tabby cat") == 281
+    with pytest.raises(ClassIndexError, match="387 lesser_panda, 388 giant_panda"):
+        resolve_class("panda")  # a synonym of both
 
 
 def test_find_class_forgives_a_typo():

@@ -1,7 +1,9 @@
 """ImageNet-1k class names: index -> name, and search by name.
 
 Keras' ``decode_predictions`` downloads its label file at run time; this module reads
-``data/imagenet_class_names.json`` (the same 1000 names, same order) from the project.
+``data/imagenet_class_names.json`` (the same 1000 names, same order) from the project, and
+``data/imagenet_synonyms.json``, each class's WordNet synonyms (281: "tabby", "tabby cat"),
+so that :func:`find_class` finds a class by any of its names.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ..paths import DATA_DIR
 
 NUM_CLASSES = 1000
 CLASS_NAMES_FILE = DATA_DIR / "imagenet_class_names.json"
+SYNONYMS_FILE = DATA_DIR / "imagenet_synonyms.json"
 
 
 class ClassIndexError(ValueError):
@@ -34,6 +37,35 @@ def class_names() -> tuple[str, ...]:
     if len(names) != NUM_CLASSES:
         raise ValueError(f"{CLASS_NAMES_FILE} holds {len(names)} names, expected {NUM_CLASSES}")
     return tuple(names)
+
+
+@lru_cache(maxsize=1)
+def class_synonyms() -> tuple[tuple[str, ...], ...]:
+    """Every class's names: its own name first, then its WordNet synonyms (no duplicates).
+
+    ``class_synonyms()[281] == ('tabby', 'tabby cat')``. Without the synonyms file, each
+    class has its own name only.
+    """
+    names = class_names()
+    try:
+        lemmas = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        lemmas = None
+    if not isinstance(lemmas, list) or len(lemmas) != NUM_CLASSES:
+        return tuple((n,) for n in names)
+    out = []
+    for name, words in zip(names, lemmas, strict=True):
+        seen = {_normalize(name): name}
+        for word in words if isinstance(words, list) else []:
+            if isinstance(word, str) and word.strip():
+                seen.setdefault(_normalize(word), word)
+        out.append(tuple(seen.values()))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _normalized_synonyms() -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(_normalize(n) for n in names) for names in class_synonyms())
 
 
 def check_class_index(index: object, num_classes: int = NUM_CLASSES) -> int:
@@ -64,35 +96,40 @@ def _normalize(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().lower())
 
 
+def _match_rank(query: str, name: str) -> int | None:
+    """0 exact, 1 whole word, 2 start of a word, 3 anywhere; None: no match."""
+    if name == query:
+        return 0
+    at = name.find(query)
+    if at < 0:
+        return None
+    starts = [i for i in range(len(name)) if name.startswith(query, i)]
+    word_start = [i for i in starts if i == 0 or not name[i - 1].isalnum()]
+    if any(i + len(query) == len(name) or not name[i + len(query)].isalnum() for i in word_start):
+        return 1
+    return 2 if word_start else 3
+
+
 def find_class(
     query: str, max_results: int = 10, close_matches: bool = True
 ) -> list[tuple[int, str]]:
     """Find ImageNet classes by name: ``find_class("banana") -> [(954, 'banana')]``.
 
-    Case, spaces, hyphens and underscores are ignored. Ranking: exact name, then the query
-    as a whole word ('cat' in 'tiger cat'), then as the start of a word, then anywhere
-    inside a name, then close misspellings (unless ``close_matches=False``). Returns at
-    most ``max_results`` matches (an empty list when nothing is even close).
+    Case, spaces, hyphens and underscores are ignored. Every name of a class counts: its
+    own and its WordNet synonyms (:func:`class_synonyms`), so "tabby cat" finds 281 tabby.
+    Ranking: an exact name first, then the query as a whole word ('cat' in 'tiger cat'),
+    then as the start of a word, then anywhere inside a name, then close misspellings
+    (unless ``close_matches=False``); within a rank, by class index. Returns at most
+    ``max_results`` matches (an empty list when nothing is even close).
     """
     if not isinstance(query, str) or not query.strip():
         raise ValueError(f"find_class needs a non-empty class name, got {query!r}")
     q = _normalize(query)
-    word = re.compile(rf"\b{re.escape(q)}\b")
-    word_start = re.compile(rf"\b{re.escape(q)}")
     ranked: list[tuple[int, int, str]] = []
-    for index, name in enumerate(class_names()):
-        n = _normalize(name)
-        if n == q:
-            rank = 0
-        elif word.search(n):
-            rank = 1
-        elif word_start.search(n):
-            rank = 2
-        elif q in n:
-            rank = 3
-        else:
-            continue
-        ranked.append((rank, index, name))
+    for index, (name, names) in enumerate(zip(class_names(), _normalized_synonyms(), strict=True)):
+        ranks = [r for n in names if (r := _match_rank(q, n)) is not None]
+        if ranks:
+            ranked.append((min(ranks), index, name))
     ranked.sort()
     found = [(index, name) for _, index, name in ranked]
     if close_matches and len(found) < max_results:
@@ -127,9 +164,13 @@ def resolve_class(name_or_index: int | str) -> int:
     if not isinstance(name_or_index, str):
         return check_class_index(name_or_index)
     matches = find_class(name_or_index, close_matches=False)
-    exact = [m for m in matches if _normalize(m[1]) == _normalize(name_or_index)]
+    q = _normalize(name_or_index)
+    exact = [m for m in matches if _normalize(m[1]) == q]
     if len(exact) == 1:
         return exact[0][0]
+    synonym = [m for m in matches if q in _normalized_synonyms()[m[0]]]
+    if not exact and len(synonym) == 1:  # 'tabby cat' -> 281 tabby
+        return synonym[0][0]
     if len(matches) == 1:
         return matches[0][0]
     if not matches:

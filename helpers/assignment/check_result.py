@@ -1,0 +1,82 @@
+"""What the submission checker found: problems, notes, and a summary; opening a file safely.
+
+Shared by :mod:`helpers.assignment.checker`, :mod:`helpers.assignment.table_checks` and
+:mod:`helpers.assignment.gradebook`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .safe_files import UnsafeFileError, inside
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that keeps a submission from being complete."""
+
+    kind: str  # e.g. "empty_answers", "cat_class", "missing_grad_cam", "corrupt_map"
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class CheckResult:
+    """What the checker found: problems (empty = complete), notes, and a summary."""
+
+    folder: Path
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    class_index: int | None = None
+    class_name: str | None = None
+    methods: list[str] = field(default_factory=list)  # methods whose maps are readable
+    answers_filled: int = 0  # qualitative cells answered, over the table's known methods
+    answers_total: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+    def add(self, kind: str, message: str) -> None:
+        self.problems.append(Problem(kind, message))
+
+    def report(self) -> str:
+        """The text the command line prints."""
+        slash = "" if self.folder.suffix.lower() == ".zip" else "/"
+        lines = [f"Checking {self.folder}{slash}"]
+        if self.class_index is not None:
+            lines.append(f"  class: {self.class_index} {self.class_name}")
+        if self.methods:
+            lines.append(f"  methods with readable maps: {', '.join(self.methods)}")
+        lines += [f"  note: {note}" for note in self.notes]
+        if self.complete:
+            lines.append(
+                f"OK: the submission is complete ({len(self.methods)} methods, the table "
+                f"answered, class {self.class_index} {self.class_name} is not a cat). "
+                "Upload the whole folder together with your notebook or script."
+            )
+        else:
+            lines.append(f"NOT COMPLETE: {len(self.problems)} problem(s):")
+            lines += [f"  - {p.message}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def open_inside(
+    folder: Path, name: str, result: CheckResult, kind: str = "unsafe_file"
+) -> Path | None:
+    """The file ``name`` inside the folder, or None (a problem is added if it is unsafe)."""
+    try:
+        return inside(folder, name)
+    except FileNotFoundError:
+        return None
+    except UnsafeFileError as exc:
+        result.add(kind, f"{exc}: it is not read")
+        return None
+
+
+def short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,184 @@
+"""Batch grading: check every student's submission and write one gradebook row each.
+
+``python -m helpers.check_submission --all SUBMISSIONS_DIR --csv gradebook.csv``
+
+SUBMISSIONS_DIR holds one entry per student: a folder, or a ``.zip`` of one (unpacked
+safely into a temporary folder, see :mod:`helpers.assignment.safe_zip`). The student's name is the
+folder's or zip's name. Any other file becomes a row saying it is not a submission; hidden
+files (``.DS_Store``) are skipped. A broken submission never stops the run, nothing is
+written inside SUBMISSIONS_DIR, and TensorFlow is never imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .checker import CheckResult, inspect_submission
+
+GRADEBOOK_COLUMNS: tuple[str, ...] = (
+    "student",
+    "complete",
+    "problem_count",
+    "problems",
+    "problem_kinds",
+    "class_index",
+    "class_name",
+    "methods",
+    "answers_filled",
+    "answers_total",
+    "notes",
+    "source",
+)
+
+
+class GradebookError(ValueError):
+    """The command cannot run (bad SUBMISSIONS_DIR or gradebook path); the text says why."""
+
+
+@dataclass
+class Entry:
+    """One student's submission: its name, its path, and what the checker found."""
+
+    student: str
+    path: Path
+    result: CheckResult
+
+    def row(self) -> dict[str, object]:
+        """The gradebook row (text cells that a spreadsheet would run as a formula get a ')."""
+        r = self.result
+        row = {
+            "student": self.student,
+            "complete": "yes" if r.complete else "no",
+            "problem_count": len(r.problems),
+            "problems": " | ".join(p.message for p in r.problems),
+            "problem_kinds": " ".join(dict.fromkeys(p.kind for p in r.problems)),
+            "class_index": "" if r.class_index is None else r.class_index,
+            "class_name": r.class_name or "",
+            "methods": " ".join(r.methods),
+            "answers_filled": r.answers_filled,
+            "answers_total": r.answers_total,
+            "notes": " | ".join(r.notes),
+            "source": "zip" if self.path.suffix.lower() == ".zip" else "folder",
+        }
+        return {k: _no_formula(v) for k, v in row.items()}
+
+
+def _no_formula(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def submissions(folder: Path) -> list[Path]:
+    """The entries to grade in ``folder``, sorted by name (hidden files skipped)."""
+    with os.scandir(folder) as entries:
+        return sorted(Path(e.path) for e in entries if not e.name.startswith("."))
+
+
+def check_one(path: Path) -> Entry:
+    """Check one entry (folder, zip or stray file); never raises for a broken submission."""
+    is_zip = path.suffix.lower() == ".zip" and path.is_file()
+    student = path.stem if is_zip else path.name
+    if path.is_dir() or is_zip:
+        result = inspect_submission(path)
+    else:
+        result = CheckResult(path)
+        result.add(
+            "not_a_submission",
+            f"{path.name} is neither a folder nor a .zip: a submission is the folder the "
+            "notebook wrote (or a zip of it)",
+        )
+    return Entry(student, path, result)
+
+
+def grade_all(folder: str | Path, progress: Callable[[str], None] | None = None) -> list[Entry]:
+    """Check every entry of ``folder`` (see :func:`submissions`), in order."""
+    from tqdm.auto import tqdm
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        what = "does not exist" if not folder.exists() else "is not a folder"
+        raise GradebookError(f"{folder} {what}: give the folder that holds one entry per student")
+    try:
+        paths = submissions(folder)
+    except OSError as exc:
+        raise GradebookError(f"cannot list {folder} ({exc.strerror or exc})") from None
+    return [
+        check_one(p) for p in tqdm(paths, desc="checking submissions", unit="student", disable=None)
+    ]
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def write_gradebook(entries: list[Entry], csv_path: str | Path) -> Path | None:
+    """Write one row per entry; an existing gradebook is kept as a timestamped backup.
+
+    Returns the backup's path, if one was made.
+    """
+    csv_path = Path(csv_path)
+    backup = None
+    if csv_path.exists():
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        backup = csv_path.with_name(f"{csv_path.stem}.{stamp}.bak{csv_path.suffix}")
+        csv_path.replace(backup)
+    tmp = csv_path.with_name(csv_path.name + ".partial")
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(GRADEBOOK_COLUMNS))
+        writer.writeheader()
+        writer.writerows(e.row() for e in entries)
+    tmp.replace(csv_path)
+    return backup
+
+
+def summary(entries: list[Entry], seconds: float) -> str:
+    """Counts, then one line per incomplete submission with its problems."""
+    broken = [e for e in entries if not e.result.complete]
+    lines = [
+        f"checked {len(entries)} submissions in {seconds:.1f} s: "
+        f"{len(entries) - len(broken)} complete, {len(broken)} not complete"
+    ]
+    for e in broken:
+        problems = "; ".join(p.message for p in e.result.problems[:3])
+        more = len(e.result.problems) - 3
+        lines.append(f"  {e.student}: {problems}" + (f" (+{more} more)" if more > 0 else ""))
+    return "\n".join(lines)
+
+
+def main_all(folder: Path, csv_path: Path) -> int:
+    """The ``--all`` command: 0 when every submission is complete, 1 otherwise, 2 on errors."""
+    if folder.is_dir() and _inside(csv_path, folder):
+        print(
+            f"error: the gradebook {csv_path} would be written inside {folder}, which holds "
+            "the students' submissions: write it elsewhere",
+            file=sys.stderr,
+        )
+        return 2
+    if csv_path.is_dir() or not csv_path.parent.is_dir():
+        print(f"error: cannot write a gradebook at {csv_path}: no such folder", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    try:
+        entries = grade_all(folder)
+    except GradebookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        backup = write_gradebook(entries, csv_path)
+    except OSError as exc:
+        print(f"error: cannot write {csv_path} ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    print(summary(entries, time.perf_counter() - start))
+    print(f"gradebook: {csv_path} ({len(entries)} rows)")
+    if backup:
+        print(f"the previous gradebook was kept as {backup}")
+    return 0 if all(e.result.complete for e in entries) else 1

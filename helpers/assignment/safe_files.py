@@ -1,0 +1,225 @@
+"""Read files from a folder someone else made, trusting nothing in it.
+
+Used by the submission checker. Every function either returns what it read or raises
+:class:`UnsafeFileError` with a sentence that says what was wrong; nothing here lets a
+crafted file escape the folder, allocate unbounded memory, recurse without limit or
+unpickle objects.
+
+* :func:`inside` resolves a plain file name within a folder (no ``..``, no absolute path,
+  no separators, no symlink that leads out, only regular files: never a FIFO that blocks).
+* :func:`read_bytes` reads at most a given number of bytes.
+* :func:`read_json` bounds the size and the nesting depth before parsing.
+* :func:`read_npy` reads a ``.npy`` header with :mod:`numpy.lib.format`, refuses object
+  dtypes, pickles and sizes beyond a bound, then reads exactly the bytes it declared.
+* :func:`read_text_table` decodes a CSV as spreadsheet programs write it (UTF-8 with or
+  without BOM, cp1252) and finds its separator (``,``, ``;`` as Excel writes in many
+  locales, or a tab).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+#: Bounds for what a submission's files may hold (a real one is far below each).
+MAX_JSON_BYTES = 1_000_000
+MAX_JSON_DEPTH = 32
+MAX_TEXT_BYTES = 2_000_000
+MAX_NPY_BYTES = 64_000_000  # a 224 x 224 x 3 float32 map is 0.6 MB
+MAX_NPY_HEADER = 10_000
+MAX_DIM = 4096
+MAX_CSV_ROWS = 200
+
+
+class UnsafeFileError(ValueError):
+    """A file that cannot be read safely or is not what it should be (the text says why)."""
+
+
+def inside(folder: Path, name: str) -> Path:
+    """``folder / name`` if ``name`` is a plain file name whose file stays inside ``folder``.
+
+    Raises :class:`UnsafeFileError` for a name with a separator, ``..``, an absolute path
+    or a NUL byte, for a symlink that leads outside ``folder``, and for anything that is
+    not a regular file (a folder, FIFO or device). ``FileNotFoundError`` when there is no
+    such file.
+    """
+    if not isinstance(name, str) or not name or name in (".", ".."):
+        raise UnsafeFileError(f"{name!r} is not a file name")
+    if "\x00" in name or "/" in name or "\\" in name or os.path.isabs(name) or ":" in name:
+        raise UnsafeFileError(f"{name!r} is not a plain file name (no folders or drives)")
+    root = Path(os.path.realpath(folder))
+    path = Path(folder) / name
+    if not os.path.lexists(path):
+        raise FileNotFoundError(name)
+    real = Path(os.path.realpath(path))
+    if real.parent != root and root not in real.parents:
+        raise UnsafeFileError(f"{name} is a link to a file outside the folder ({real})")
+    try:
+        mode = os.stat(real).st_mode
+    except OSError as exc:  # a dangling link, a permission problem
+        raise UnsafeFileError(f"{name} cannot be opened ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise UnsafeFileError(f"{name} is {kind}")
+    return real
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """The file's bytes, or :class:`UnsafeFileError` when it holds more than ``limit``."""
+    size = os.stat(path).st_size
+    if size > limit:
+        raise UnsafeFileError(f"{path.name} is {_mb(size)}, more than the {_mb(limit)} allowed")
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:  # grew while we read it
+        raise UnsafeFileError(f"{path.name} is larger than the {_mb(limit)} allowed")
+    return data
+
+
+def _mb(n: int) -> str:
+    if n >= 10**9:
+        return f"{n / 1e9:.0f} GB"
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n} bytes"
+
+
+def json_depth(text: str) -> int:
+    """How deeply ``[`` and ``{`` nest in a JSON text (strings are skipped)."""
+    outside_strings = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
+    depth = deepest = 0
+    for bracket in re.findall(r"[\[\]{}]", outside_strings):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH):
+    """Parse a JSON file whose size and nesting depth are bounded first."""
+    data = read_bytes(path, max_bytes)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnsafeFileError(
+            f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise UnsafeFileError(
+            f"{path.name} nests {depth} levels deep (at most {max_depth} are allowed)"
+        )
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise UnsafeFileError(f"{path.name} is not valid JSON ({exc})") from None
+
+
+def npy_header(f) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) from an open ``.npy`` file, read with numpy.lib.format."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            header = fmt.read_array_header_1_0(f, max_header_size=MAX_NPY_HEADER)
+        elif version == (2, 0):
+            header = fmt.read_array_header_2_0(f, max_header_size=MAX_NPY_HEADER)
+        else:
+            raise UnsafeFileError(f".npy format version {version} is not supported")
+    except UnsafeFileError:
+        raise
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise UnsafeFileError(f"not a .npy file ({exc})") from None
+    return header
+
+
+def read_npy(
+    path: Path, ndim: Iterable[int] = (2, 3), max_bytes: int = MAX_NPY_BYTES
+) -> np.ndarray:
+    """A numeric array from a ``.npy`` file, its header checked before any data is read.
+
+    Refused: object dtypes (pickles), structured or non-numeric dtypes, a rank not in
+    ``ndim``, a side longer than :data:`MAX_DIM`, more than ``max_bytes`` of data (a header
+    may declare 320 GB), and a file shorter than its header declares.
+    """
+    size = os.stat(path).st_size
+    with open(path, "rb") as f:
+        shape, fortran, dtype = npy_header(f)
+        if dtype.hasobject or dtype.names is not None or dtype.subdtype is not None:
+            raise UnsafeFileError(f"its dtype {dtype} holds Python objects or records")
+        if dtype.kind not in "biuf":
+            raise UnsafeFileError(f"its dtype {dtype} is not a number type")
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if nbytes > max_bytes:
+            raise UnsafeFileError(
+                f"its header declares {_mb(nbytes)} of data, more than the {_mb(max_bytes)} allowed"
+            )
+        if len(shape) not in tuple(ndim):
+            raise UnsafeFileError(f"expected a {'- or '.join(map(str, ndim))}-D array, got {shape}")
+        if any(n > MAX_DIM for n in shape):
+            raise UnsafeFileError(f"its shape {shape} has a side over {MAX_DIM}")
+        if size - f.tell() < nbytes:
+            raise UnsafeFileError(
+                f"it is truncated: the header declares {nbytes} bytes of data, the file has "
+                f"{size - f.tell()}"
+            )
+        data = f.read(nbytes)
+    values = np.frombuffer(data, dtype=dtype)
+    return values.reshape(shape, order="F" if fortran else "C")
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """(text, encoding): UTF-8 (a BOM is dropped), else cp1252 as Windows spreadsheets save."""
+    if b"\x00" in data:
+        raise UnsafeFileError(f"{name} holds NUL bytes: it is not a text file (UTF-16?)")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise UnsafeFileError(f"{name} is neither UTF-8 nor cp1252 text ({exc.reason})") from None
+
+
+def read_text(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """A bounded text file, decoded with :func:`decode_text`."""
+    return decode_text(read_bytes(path, max_bytes), path.name)[0]
+
+
+def read_text_table(
+    path: Path, expected: Iterable[str], max_bytes: int = MAX_TEXT_BYTES
+) -> tuple[list[str], list[dict[str, str]], str]:
+    """(header, rows, note) of a CSV file whose separator is ``,``, ``;`` or a tab.
+
+    The separator chosen is the one whose header holds most of the ``expected`` column
+    names; header names are stripped of spaces. ``note`` says what was not the default
+    (e.g. "cp1252, ';'-separated") or is empty.
+    """
+    text, encoding = decode_text(read_bytes(path, max_bytes), path.name)
+    expected = list(expected)
+    first = text.lstrip().split("\n", 1)[0]
+    best = max(
+        (",", ";", "\t"),
+        key=lambda d: sum(c.strip().strip('"') in expected for c in first.split(d)),
+    )
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=best)
+        header = [c.strip() for c in next(reader, [])]
+        rows = []
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= MAX_CSV_ROWS:
+                raise UnsafeFileError(f"{path.name} has more than {MAX_CSV_ROWS} rows")
+            rows.append(dict(zip(header, cells, strict=False)))
+    except csv.Error as exc:
+        raise UnsafeFileError(f"{path.name} cannot be read as CSV ({exc})") from None
+    notes = [encoding] if encoding != "utf-8" else []
+    notes += [f"{'tab' if best == chr(9) else repr(best)}-separated"] if best != "," else []
+    return header, rows, ", ".join(notes)

@@ -1,0 +1,223 @@
+"""Generate assignment submissions, complete and broken, for the checker and the gradebook.
+
+Reusable outside the tests (the timing in INSTRUCTORS.md comes from it)::
+
+    python -m tests.submission_factory OUT_DIR [N]   # N student folders/zips (default 100)
+
+A complete folder is written once by the real ``helpers.report.write_submission`` from
+small synthetic maps (no model, no TensorFlow), then copied and damaged: each entry of
+:data:`DAMAGES` turns a copy into one kind of broken (or oddly saved) submission and
+names the problem kind the checker must report (None: it must pass).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from helpers.assignment.rules import CSV_FILE, MANIFEST_FILE, QUALITATIVE_COLUMNS
+from helpers.assignment.run import MethodResult
+from helpers.assignment.submission import write_submission
+from helpers.data.images import load_image, sample_image
+from helpers.methods.registry import METHODS as REGISTRY
+
+METHODS = tuple(REGISTRY)
+
+SIZE = 32  # small synthetic maps
+
+
+def results_for(methods=METHODS, seed: int = 1) -> dict[str, MethodResult]:
+    """Synthetic MethodResults (random maps), one per method."""
+    rng = np.random.default_rng(seed)
+    results = {}
+    for m in methods:
+        raw = rng.normal(size=(SIZE, SIZE, 3)).astype(np.float32)
+        settings = dict(REGISTRY[m].defaults, **({"layer": "top_conv"} if m == "grad_cam" else {}))
+        gap = SimpleNamespace(relative_gap=0.12) if m == "integrated_gradients" else None
+        attributions = None if m in ("grad_cam", "occlusion") else raw
+        results[m] = MethodResult(m, raw.sum(-1), attributions, 0.05, settings, gap, 0.1, 0.5)
+    return results
+
+
+def build(folder, methods=METHODS, class_index=967, image="espresso", answers=True) -> Path:
+    """A submission folder written by the report itself, answered unless ``answers=False``."""
+    path = sample_image(image)
+    write_submission(
+        folder,
+        load_image(path, size=SIZE),
+        class_index,
+        results_for(methods),
+        image_path=path,
+        image_source=f"bundled sample '{image}'",
+        model_name="efficientnet_lite0",
+        model_why="test",
+        top5=[(class_index, "x", 0.9)],
+        answers=(
+            {m: dict.fromkeys(QUALITATIVE_COLUMNS, f"my answer about {m}") for m in methods}
+            if answers
+            else None
+        ),
+    )
+    return Path(folder)
+
+
+# --------------------------------------------------------------------------- damages
+
+
+def _rows(folder: Path) -> list[dict[str, str]]:
+    with (folder / CSV_FILE).open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _write_rows(folder: Path, rows, delimiter=",", encoding="utf-8") -> None:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter=delimiter)
+    writer.writeheader()
+    writer.writerows(rows)
+    (folder / CSV_FILE).write_bytes(out.getvalue().encode(encoding))
+
+
+def _manifest(folder: Path, **changes) -> None:
+    path = folder / MANIFEST_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.update(changes)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _npy_header_only(path: Path, shape) -> None:
+    header = {"descr": "<f4", "fortran_order": False, "shape": tuple(shape)}
+    with path.open("wb") as f:
+        np.lib.format.write_array_header_1_0(f, header)
+
+
+def _blank_answers(folder: Path) -> None:
+    rows = _rows(folder)
+    for row in rows:
+        row.update(dict.fromkeys(QUALITATIVE_COLUMNS, ""))
+    _write_rows(folder, rows)
+
+
+def _method_as_path(folder: Path) -> None:
+    rows = _rows(folder)
+    rows[1]["method"] = "../../outside/secret"
+    _write_rows(folder, rows)
+
+
+def _symlink_out(folder: Path) -> None:
+    outside_dir = folder.parent.with_name(folder.parent.name + "_outside")
+    outside_dir.mkdir(exist_ok=True)
+    outside = outside_dir / f"{folder.name}.npy"
+    np.save(outside, np.zeros((SIZE, SIZE), np.float32))
+    (folder / "grad_cam.npy").unlink()
+    os.symlink(outside, folder / "grad_cam.npy")
+
+
+def _bom_csv(folder: Path) -> None:
+    (folder / CSV_FILE).write_bytes(b"\xef\xbb\xbf" + (folder / CSV_FILE).read_bytes())
+
+
+def _excel_csv(folder: Path) -> None:
+    """cp1252, ';'-separated, decimal commas: how Excel saves in a German or French locale."""
+    rows = _rows(folder)
+    for row in rows:
+        for key in ("runtime_s", "deletion_auc", "insertion_auc", "ig_completeness_gap"):
+            row[key] = row[key].replace(".", ",")
+    _write_rows(folder, rows, delimiter=";", encoding="cp1252")
+
+
+def _cat(folder: Path) -> None:
+    _manifest(folder, class_index=281, class_name="tabby")
+
+
+DAMAGES: dict[str, tuple[Callable[[Path], None], str | None]] = {
+    "complete": (lambda f: None, None),
+    "bom_csv": (_bom_csv, None),
+    "excel_csv": (_excel_csv, None),
+    "no_grad_cam_files": (
+        lambda f: [(f / n).unlink() for n in ("grad_cam.png", "grad_cam.npy")],
+        "missing_map",
+    ),
+    "corrupt_png": (lambda f: (f / "smoothgrad.png").write_bytes(b"\x89PNG broken"), "corrupt_map"),
+    "corrupt_npy": (
+        lambda f: (f / "occlusion.npy").write_bytes((f / "occlusion.npy").read_bytes()[:90]),
+        "corrupt_map",
+    ),
+    "npy_320gb": (
+        lambda f: _npy_header_only(f / "grad_cam.npy", (283_000, 283_000)),
+        "corrupt_map",
+    ),
+    "cat_class": (_cat, "cat_class"),
+    "empty_answers": (_blank_answers, "empty_answers"),
+    "method_as_path": (_method_as_path, "unknown_method"),
+    "symlink_out": (_symlink_out, "corrupt_map"),
+    "deep_json": (
+        lambda f: (f / MANIFEST_FILE).write_text("[" * 100_000 + "]" * 100_000),
+        "bad_manifest",
+    ),
+    "no_manifest": (lambda f: (f / MANIFEST_FILE).unlink(), "missing_manifest"),
+    "empty_folder": (lambda f: [p.unlink() for p in list(f.iterdir())], "missing_manifest"),
+}
+
+
+def make_submission(folder: Path, damage: str, template: Path) -> str | None:
+    """Copy ``template`` to ``folder``, apply ``DAMAGES[damage]``; the expected problem kind."""
+    shutil.copytree(template, folder)
+    apply, expected = DAMAGES[damage]
+    apply(folder)
+    return expected
+
+
+def zip_folder(folder: Path, zip_path: Path, wrap: bool = True) -> Path:
+    """Zip a folder as a student would (inside one folder of its name when ``wrap``)."""
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(folder.iterdir()):
+            z.write(p, f"{folder.name}/{p.name}" if wrap else p.name)
+    return zip_path
+
+
+def make_class(out: Path, n: int = 100, template: Path | None = None) -> dict[str, str | None]:
+    """``n`` student entries in ``out``: folders of every damage kind, zips (good, garbage,
+    zip-slip) and one plain file. Returns {student: expected problem kind or None}."""
+    out.mkdir(parents=True, exist_ok=True)
+    if template is None:
+        template = build(out.parent / f"{out.name}_template" / "espresso")
+    expected: dict[str, str | None] = {}
+    extras = ["zip_good", "zip_garbage", "zip_slip", "plain_file"]
+    kinds = list(DAMAGES) + extras
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        student = f"student_{i:03d}_{kind}"
+        if kind == "plain_file":
+            (out / f"{student}.txt").write_text("my answers are in the email\n")
+            expected[f"{student}.txt"] = "not_a_submission"
+        elif kind == "zip_garbage":
+            (out / f"{student}.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+            expected[f"{student}.zip"] = "bad_zip"
+        elif kind.startswith("zip_"):
+            staging = out.parent / f"{out.name}_staging" / student
+            make_submission(staging, "complete", template)
+            zip_path = zip_folder(staging, out / f"{student}.zip")
+            if kind == "zip_slip":
+                with zipfile.ZipFile(zip_path, "a") as z:
+                    z.writestr("../../escaped.txt", "outside")
+            expected[f"{student}.zip"] = "unsafe_file" if kind == "zip_slip" else None
+        else:
+            expected[student] = make_submission(out / student, kind, template)
+    return expected
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("generated_submissions")
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    made = make_class(target, count)
+    print(f"wrote {len(made)} submissions in {target}/")
