@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     # scores
     "top_k": "scores",
     "predict_logits": "scores",
+    "ImageValueError": "scores",
     "softmax": "scores",
     "logits_model": "scores",
     "class_probability": "scores",
