@@ -172,6 +172,16 @@ def _int_tuple(value: Any, what: str) -> tuple[int, ...]:
     return tuple(_int(v, f"every entry of {what}") for v in value)
 
 
+def _ordered_dict(*args: Any) -> collections.OrderedDict:
+    """Stand-in for ``collections.OrderedDict``: a state dict calls it without arguments
+    (items are added one by one, so that every key is checked)."""
+    if args:
+        raise WeightsFormatError(
+            f"OrderedDict is called with {len(args)} arguments; a state dict calls it with none"
+        )
+    return collections.OrderedDict()
+
+
 def _rebuild_tensor_v2(*args: Any) -> _TensorRef:
     """Stand-in for ``torch._utils._rebuild_tensor_v2``: records where the data lives.
 
@@ -278,7 +288,7 @@ class RestrictedUnpickler(pickle._Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) == ("collections", "OrderedDict"):
-            return collections.OrderedDict
+            return _ordered_dict
         if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
             return _rebuild_tensor_v2
         if module == "torch" and name in STORAGE_DTYPES:
@@ -331,6 +341,10 @@ class RestrictedUnpickler(pickle._Unpickler):
     def _set_item(self, target: Any, key: Any, value: Any) -> None:
         if not isinstance(target, dict):
             raise WeightsFormatError(f"SETITEM on a {type(target).__name__}, not a dictionary")
+        if not isinstance(key, (str, int, float, type(None))):  # hashing a deeply nested
+            raise WeightsFormatError(  # tuple would overflow the C stack
+                f"a dictionary key must be a string or a number, found {_describe(key)}"
+            )
         if key in target:
             raise WeightsFormatError(f"duplicate key {_short.repr(key)} in a dictionary")
         target[key] = value

@@ -365,7 +365,7 @@ def _tensor_cases(torch):
         ),
         "storage type is OrderedDict": (
             Call(t, Pid(("storage", OrderedDict, "s0", "cpu", 8, None)), 0, (8,), (1,)),
-            r"storage's type must be torch.<Type>Storage, found type",
+            r"storage's type must be torch.<Type>Storage, found function",
         ),
         "storage key is an int": (tensor(torch, key=0), r"key and location must be strings"),
         "location is None": (tensor(torch, location=None), r"key and location must be strings"),
@@ -459,6 +459,21 @@ def _with_state_pickle(torch, body: bytes) -> bytes:
     ],
 )
 def test_malformed_or_forbidden_pickle_instructions(tmp_path, torch, body, match):
+    refused(tmp_path, _with_state_pickle(torch, body), match=match)
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [  # hashing these keys would recurse 150,000 levels deep in C and crash the interpreter
+        (PROTO2 + b"})" + b"\x85" * 150_000 + b"K\x01s.", r"key must be a string or a number"),
+        (
+            PROTO2 + b"ccollections\nOrderedDict\n)" + b"\x85" * 150_000 + b"K\x01\x86\x85\x85R.",
+            r"OrderedDict is called with 1 arguments; a state dict calls it with none",
+        ),
+    ],
+    ids=["as a SETITEM key", "as an OrderedDict argument"],
+)
+def test_deeply_nested_keys_do_not_crash(tmp_path, torch, body, match):
     refused(tmp_path, _with_state_pickle(torch, body), match=match)
 
 
