@@ -153,7 +153,7 @@ def _scale_integers(values: np.ndarray) -> np.ndarray:
             f"image has negative pixel values (down to {low}): pass the original pixels in "
             "[0, 255] (uint8) or [0, 65535] (uint16)"
         )
-    if values.dtype == np.uint16:
+    if values.dtype.kind == "u" and values.dtype.itemsize == 2:  # uint16, either byte order
         if high <= 255 and high > 0:
             warnings.warn(
                 f"uint16 pixels all <= {high}: read as 16-bit [0, 65535] (a nearly black "
