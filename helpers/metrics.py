@@ -240,22 +240,13 @@ def deletion_insertion_curves(
     return result
 
 
-def _one_curve(
-    model, image, class_index, saliency, kind, order, steps, substrate_kind, batch_size, seed, block
-) -> Curve:
+def _one_curve(model, image, class_index, saliency, kind, order, steps, substrate_kind,
+               batch_size, seed, block) -> Curve:
     _check_choice("order", order, ORDERS)
     key = kind if order == "morf" else f"{kind}_lerf"
     return deletion_insertion_curves(
-        model,
-        image,
-        class_index,
-        {"map": saliency},
-        (key,),
-        steps,
-        block,
-        {kind: substrate_kind},
-        batch_size,
-        seed,
+        model, image, class_index, {"map": saliency}, (key,), steps, block,
+        {kind: substrate_kind}, batch_size, seed,
     )["map"][key]
 
 
@@ -276,19 +267,8 @@ def deletion_curve(
     ``block`` and ``order`` as in :func:`region_order` (defaults: single pixels, most
     relevant first, Petsiuk et al.'s protocol).
     """
-    return _one_curve(
-        model,
-        image,
-        class_index,
-        saliency,
-        "deletion",
-        order,
-        steps,
-        substrate_kind,
-        batch_size,
-        seed,
-        block,
-    )
+    return _one_curve(model, image, class_index, saliency, "deletion", order, steps,
+                      substrate_kind, batch_size, seed, block)
 
 
 def insertion_curve(
@@ -304,19 +284,8 @@ def insertion_curve(
     order: str = "morf",
 ) -> Curve:
     """Class probability as the most salient pixels are put back into a blurred image."""
-    return _one_curve(
-        model,
-        image,
-        class_index,
-        saliency,
-        "insertion",
-        order,
-        steps,
-        substrate_kind,
-        batch_size,
-        seed,
-        block,
-    )
+    return _one_curve(model, image, class_index, saliency, "insertion", order, steps,
+                      substrate_kind, batch_size, seed, block)
 
 
 def deletion_insertion_auc(
@@ -332,15 +301,8 @@ def deletion_insertion_auc(
     """Both scores for one map: ``{"deletion_auc": ... (lower is better),
     "insertion_auc": ... (higher is better)}`` (deletion to black, insertion from blur)."""
     result = deletion_insertion_curves(
-        model,
-        image,
-        class_index,
-        {"map": saliency},
-        KINDS,
-        steps,
-        block,
-        batch_size=batch_size,
-        seed=seed,
+        model, image, class_index, {"map": saliency}, KINDS, steps, block,
+        batch_size=batch_size, seed=seed,
     )["map"]
     return {
         "deletion_auc": result["deletion"].auc,
