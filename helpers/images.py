@@ -195,8 +195,8 @@ def _pil_to_array(img: Image.Image) -> np.ndarray:
     img = ImageOps.exif_transpose(img)  # phone photos: apply the EXIF rotation
     if img.mode == "I":  # 32-bit integers; 16-bit PNGs may open this way
         values = np.asarray(img)
-        if values.size and values.min() >= 0 and values.max() <= 65535:
-            values = values.astype(np.uint16)
+        if values.size and values.min() >= 0 and 255 < values.max() <= 65535:
+            values = values.astype(np.uint16)  # 16-bit; up to 255 it stays 8-bit as before
         return _scale_to_255(values)
     if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "F"):
         return _scale_to_255(np.asarray(img))

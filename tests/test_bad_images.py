@@ -227,12 +227,16 @@ def test_odd_modes_from_files(tmp_path, mode):
     np.testing.assert_allclose(result, gray, atol=0.01)
 
 
-@pytest.mark.parametrize(("mode", "value"), [("I;16B", 65535), ("I;16L", 13107), ("I", 70000)])
+@pytest.mark.parametrize(
+    ("mode", "value"), [("I;16B", 65535), ("I;16L", 13107), ("I", 70000), ("I", 200)]
+)
 def test_sixteen_bit_modes_in_either_byte_order(mode, value):
     img = Image.new(mode, (4, 3), value)
     if value > 65535:  # 32-bit integers beyond 16 bits: refused with the fix
         with pytest.raises(ImageLoadError, match=r"int32 pixels go up to 70000"):
             load_image(img, size=None)
+    elif mode == "I" and value <= 255:  # 32-bit integers within [0, 255]: 8-bit values
+        np.testing.assert_allclose(load_image(img, size=None), value)
     else:
         np.testing.assert_allclose(load_image(img, size=None), value * 255 / 65535, rtol=1e-6)
 
