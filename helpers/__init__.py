@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     # scores
     "top_k": "models.scores",
     "predict_logits": "models.scores",
+    "ImageValueError": "models.scores",
     "softmax": "models.scores",
     "logits_model": "models.scores",
     "class_probability": "models.scores",

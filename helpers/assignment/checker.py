@@ -15,13 +15,13 @@ complete, 1 when something is missing, 2 for a usage error (DIR is not a folder 
 Needs no TensorFlow. ``--all SUBMISSIONS_DIR --csv gradebook.csv`` checks one folder or
 zip per student and writes a gradebook (:mod:`helpers.assignment.gradebook`).
 
-**Nothing in the folder is trusted** (:mod:`helpers.assignment.safe_files`): only the
-known file names are opened (a method named in the table or manifest that is not one of
-the assignment's methods is a problem, never a path), and each is resolved inside the
-folder (a symlink out of it is refused); sizes, ``.npy`` headers, image dimensions and JSON depth are bounded
-before anything is read; a ``.npy`` holding Python objects is refused. The table is read as
-spreadsheet programs save it (UTF-8 with or without BOM, cp1252, ``;``-separated). Every
-problem is reported as a problem line, never as a traceback.
+**Nothing in the folder is trusted** (:mod:`helpers.assignment.safe_files`): only the known
+file names are opened (a method named in the table or manifest that is not one of the
+assignment's methods is a problem, never a path), and each is resolved inside the folder (a
+symlink out of it is refused); sizes, ``.npy`` headers, image dimensions and JSON depth are
+bounded before anything is read; a ``.npy`` holding Python objects is refused. The table is
+read as spreadsheet programs save it (UTF-8 with or without BOM, cp1252, ``;``-separated).
+Every problem is reported as a problem line, never as a traceback.
 
 **Which cats are refused.** The assignment says "any image (no cats please)": the workshop
 explained a tabby cat, and the point is to explain something else. ImageNet's *domestic*

@@ -2,10 +2,15 @@
 
 Handles grayscale, palette, RGBA (composited on white), CMYK, 16-bit and 32-bit
 integer or float images, and phone photos whose orientation is stored in EXIF.
+
+Bounded: the output size and the decoded pixel count are capped, and a file's pixel count
+is checked from its header before it is decoded (large JPEGs are decoded at a reduced
+scale instead), so a decompression bomb gets a clear :class:`ImageLoadError`.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +27,13 @@ SAMPLE_IMAGES: dict[str, Path] = {
 }
 
 ImageSize = int | tuple[int, int] | None
+
+#: Largest output side ``size`` may ask for (the models take 224).
+MAX_SIZE = 4096
+#: Largest image decoded at full resolution: 25 megapixels (a 6000 x 4000 photo, about
+#: 300 MB as float32 RGB). Larger JPEGs are decoded at 1/2, 1/4 or 1/8 scale when a
+#: ``size`` is given; other large files are refused before decoding.
+MAX_PIXELS = 25_000_000
 
 
 class ImageLoadError(ValueError):
@@ -45,33 +57,117 @@ def _target_size(size: ImageSize) -> tuple[int, int] | None:
     if size is None:
         return None
     if isinstance(size, int) and not isinstance(size, bool) and size > 0:
-        return (size, size)
+        return _capped_size((size, size), size)
     if (
         isinstance(size, tuple)
         and len(size) == 2
         and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)
     ):
-        return size
+        return _capped_size(size, size)
     raise ValueError(f"size must be a positive int, a (height, width) pair or None, got {size!r}")
 
 
+def _capped_size(target: tuple[int, int], size: ImageSize) -> tuple[int, int]:
+    if max(target) > MAX_SIZE:
+        raise ValueError(
+            f"size must be at most {MAX_SIZE} pixels per side, got {size!r} "
+            "(the models take 224; size=None keeps the picture's own size)"
+        )
+    return target
+
+
+def _check_pixel_count(
+    width: int, height: int, what: str, hint: str = "PIL.Image.open(path).reduce(4)"
+) -> None:
+    """Refuse images too large to decode into float32 RGB safely."""
+    if width * height > MAX_PIXELS:
+        raise ImageLoadError(
+            f"{what} is {width} x {height} = {width * height / 1e6:.0f} megapixels, more than the "
+            f"{MAX_PIXELS / 1e6:.0f} allowed (a decompression bomb, or just too large): "
+            f"shrink it first, e.g. {hint}"
+        )
+
+
+def _open_checked(path: Path, target: tuple[int, int] | None) -> np.ndarray:
+    """Decode a file after checking its header's size; large JPEGs are decoded reduced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we check ourselves
+        try:
+            img = Image.open(path)
+        except Image.DecompressionBombError:
+            raise ImageLoadError(
+                f"{path} declares more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels "
+                f"in its header (a decompression bomb?); the limit is {MAX_PIXELS / 1e6:.0f}"
+            ) from None
+    with img:
+        width, height = img.size
+        if width * height > MAX_PIXELS and target is not None and img.format == "JPEG":
+            side = max(target)
+            img.draft(img.mode, (side, side))  # decode at 1/2, 1/4 or 1/8 scale, >= target
+            width, height = img.size
+        _check_pixel_count(width, height, str(path))
+        img.load()
+        return _pil_to_array(img)
+
+
 def _scale_to_255(values: np.ndarray) -> np.ndarray:
-    """Map an array of any numeric dtype onto floats in [0, 255]."""
+    """Map an array of any numeric dtype onto floats in [0, 255] (rules: ``load_image``)."""
     if values.dtype == np.bool_:
         return values.astype(np.float32) * 255.0
     if values.dtype == np.uint8:
         return values.astype(np.float32)
     if np.issubdtype(values.dtype, np.integer):
-        top = 65535.0 if values.max(initial=0) > 255 else 255.0
-        return np.clip(values.astype(np.float32) * (255.0 / top), 0.0, 255.0)
+        return _scale_integers(values)
     if np.issubdtype(values.dtype, np.floating):
         values = values.astype(np.float32)
         if not np.all(np.isfinite(values)):
             raise ImageLoadError("image contains NaN or infinite values")
-        if values.max(initial=0.0) <= 1.0 and values.min(initial=0.0) >= 0.0:
+        low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
+        if low < -1.0:
+            raise ImageLoadError(
+                f"image has negative values (down to {low:.4g}): it looks mean-subtracted or "
+                "preprocessed (e.g. by preprocess_input). The models take the original RGB "
+                "pixels in [0, 255] and preprocess them themselves: pass those."
+            )
+        if low < 0.0 and high <= 1.0:
+            raise ImageLoadError(
+                f"this looks like a [-1, 1] image (values from {low:.3g} to {high:.3g}); "
+                "the models take [0, 255]: pass (image + 1) * 127.5"
+            )
+        if high > 256.0:
+            raise ImageLoadError(
+                f"float pixels go up to {high:.6g}, but images are [0, 255] or [0, 1]: "
+                "rescale first, e.g. image * (255 / image.max())"
+            )
+        if high <= 1.0:
             values = values * 255.0  # a [0, 1] float image
         return np.clip(values, 0.0, 255.0)
     raise ImageLoadError(f"unsupported pixel type {values.dtype}; use uint8, uint16 or float")
+
+
+def _scale_integers(values: np.ndarray) -> np.ndarray:
+    """uint16 is 16-bit ([0, 65535]); other integers must already be in [0, 255]."""
+    low, high = int(values.min(initial=0)), int(values.max(initial=0))
+    if low < 0:
+        raise ImageLoadError(
+            f"image has negative pixel values (down to {low}): pass the original pixels in "
+            "[0, 255] (uint8) or [0, 65535] (uint16)"
+        )
+    if values.dtype.kind == "u" and values.dtype.itemsize == 2:  # uint16, either byte order
+        if high <= 255 and high > 0:
+            warnings.warn(
+                f"uint16 pixels all <= {high}: read as 16-bit [0, 65535] (a nearly black "
+                "image); if they are 8-bit values, pass image.astype(np.uint8)",
+                stacklevel=4,
+            )
+        return values.astype(np.float32) * (255.0 / 65535.0)
+    if high > 255:
+        raise ImageLoadError(
+            f"{values.dtype} pixels go up to {high}, but 8-bit images stop at 255: for a "
+            "16-bit image pass image.astype(np.uint16) (read as [0, 65535]); for [0, 255] "
+            "values with overshoots, np.clip(image, 0, 255)"
+        )
+    return values.astype(np.float32)
 
 
 def _to_rgb_array(values: np.ndarray) -> np.ndarray:
@@ -97,7 +193,12 @@ def _to_rgb_array(values: np.ndarray) -> np.ndarray:
 
 def _pil_to_array(img: Image.Image) -> np.ndarray:
     img = ImageOps.exif_transpose(img)  # phone photos: apply the EXIF rotation
-    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+    if img.mode == "I":  # 32-bit integers; 16-bit PNGs may open this way
+        values = np.asarray(img)
+        if values.size and values.min() >= 0 and 255 < values.max() <= 65535:
+            values = values.astype(np.uint16)  # 16-bit; up to 255 it stays 8-bit as before
+        return _scale_to_255(values)
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "F"):
         return _scale_to_255(np.asarray(img))
     if img.mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
@@ -134,9 +235,31 @@ def load_image(source: str | Path | np.ndarray | Image.Image, size: ImageSize = 
             uint16, bool, or float ([0, 1] or [0, 255]).
         size: 224 -> 224x224 (the whole picture, squeezed if not square, as Keras'
             ``load_img(target_size=...)`` does); (height, width); or None to keep the size.
+            At most ``MAX_SIZE`` (4096) per side.
 
     Grayscale is repeated to three channels; transparency is composited onto white;
-    16-bit images are scaled from [0, 65535]; EXIF orientation is applied.
+    16-bit images are scaled from [0, 65535]; EXIF orientation is applied. Images above
+    ``MAX_PIXELS`` (25 megapixels) are refused before decoding, except JPEGs loaded with a
+    ``size``, which are decoded at a reduced scale still at least ``size``.
+
+    Values, by type (anything else raises :class:`ImageLoadError` saying what to do):
+
+    * uint8: as is. bool: False -> 0, True -> 255.
+    * uint16: 16-bit, scaled from [0, 65535] (a warning if all values are <= 255: the
+      picture is then nearly black; pass ``astype(np.uint8)`` if they are 8-bit values).
+    * other integers: must lie in [0, 255]; negative values or values above 255 (a 16-bit
+      image in int32? an off-by-one 256?) are refused with the fix.
+    * floats: NaN or infinity is refused. All in [0, 1]: a [0, 1] image, multiplied by 255.
+      Otherwise [0, 255]: overshoots from resampling within [-1, 256] are clipped. Refused:
+      values in [-1, 1] with negatives (a [-1, 1] image: use ``(x + 1) * 127.5``), values
+      below -1 (mean-subtracted / preprocessed: pass the original pixels), and values
+      above 256 (rescale first).
+
+    Raises:
+        FileNotFoundError: the path does not exist.
+        ImageLoadError: anything that is not a usable image (folder, not an image,
+            truncated or corrupt file, too large, unsupported values); a ``ValueError``.
+        ValueError: ``size`` is not a positive int or pair up to ``MAX_SIZE``.
     """
     target = _target_size(size)
     if isinstance(source, (str, Path)):
@@ -149,20 +272,26 @@ def load_image(source: str | Path | np.ndarray | Image.Image, size: ImageSize = 
         if path.is_dir():
             raise ImageLoadError(f"{path} is a folder, not an image file")
         try:
-            with Image.open(path) as img:
-                img.load()
-                pixels = _pil_to_array(img)
+            pixels = _open_checked(path, target)
+        except ImageLoadError:
+            raise
         except UnidentifiedImageError:
             raise ImageLoadError(
                 f"{path} is not an image that Pillow can read "
                 "(use PNG, JPEG, GIF, BMP, TIFF or WebP)"
             ) from None
-        except OSError as exc:  # truncated or corrupt file
-            raise ImageLoadError(f"{path} could not be read as an image: {exc}") from None
+        except Exception as exc:  # truncated or corrupt file: OSError, SyntaxError, ...
+            raise ImageLoadError(
+                f"{path} could not be read as an image: {type(exc).__name__}: {exc}"
+            ) from None
     elif isinstance(source, Image.Image):
+        _check_pixel_count(source.width, source.height, "the PIL image", "image.reduce(4)")
         pixels = _pil_to_array(source)
     elif isinstance(source, np.ndarray) or hasattr(source, "__array__"):
-        pixels = _scale_to_255(np.asarray(source))
+        array = np.asarray(source)
+        if array.ndim >= 2:
+            _check_pixel_count(array.shape[1], array.shape[0], "the array", "image[::4, ::4]")
+        pixels = _scale_to_255(array)
     else:
         raise TypeError(
             "load_image takes a file path, a PIL image or a numpy array, "

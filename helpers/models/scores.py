@@ -15,6 +15,7 @@ import numpy as np
 
 from ..data.labels import NUM_CLASSES, check_class_index, class_names
 from .layers import symbolic_input
+from .preprocessing import PixelPreprocessing
 
 _LOGITS_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -23,6 +24,10 @@ _SQUASHING = ("softmax", "sigmoid")
 
 class ImageShapeError(ValueError):
     """Images whose shape does not fit the model."""
+
+
+class ImageValueError(ValueError):
+    """Images whose values cannot be what the model takes (NaN, or [0, 1] for [0, 255])."""
 
 
 def _activation_name(layer: keras.layers.Layer) -> str:
@@ -91,6 +96,7 @@ def image_batch(model: keras.Model, images: np.ndarray) -> np.ndarray:
             f"array of shape {np.shape(images)}. Load images with helpers.load_image(path, "
             f"size={expected[0] if expected[0] else 224})."
         )
+    check_pixel_values(model, batch)
     return batch
 
 
@@ -107,6 +113,38 @@ def batch_logits(model: keras.Model, images: np.ndarray) -> np.ndarray:
             lambda images: scorer(images, training=False), input_signature=[spec]
         )
     return forward(tf.convert_to_tensor(images, tf.float32)).numpy()
+
+
+def takes_pixels(model: keras.Model) -> bool:
+    """Whether the model preprocesses RGB pixels in [0, 255] itself (the course's models)."""
+    return any(isinstance(layer, PixelPreprocessing) for layer in model.layers)
+
+
+def check_pixel_values(model: keras.Model, batch: np.ndarray) -> None:
+    """Refuse NaN or infinite values; and, for models that take pixels in [0, 255], a batch
+    whose values all lie in [-1, 1] (a [0, 1] or [-1, 1] image; all zeros, black, is fine).
+
+    The rule looks at the whole batch, so a path of dimmed copies (Integrated Gradients)
+    that includes the image itself passes.
+    """
+    if not np.all(np.isfinite(batch)):
+        raise ImageValueError("images contain NaN or infinite values")
+    if not takes_pixels(model) or batch.size == 0:
+        return
+    low, high = float(batch.min()), float(batch.max())
+    if high > 1.0 or low < -1.0 or (low == 0.0 and high == 0.0):
+        return
+    if low >= 0.0:
+        raise ImageValueError(
+            f"this looks like a [0, 1] image (all values between {low:.3g} and {high:.3g}); "
+            f"model '{model.name}' takes RGB pixels in [0, 255]: multiply by 255 "
+            "(helpers.load_image returns [0, 255])"
+        )
+    raise ImageValueError(
+        f"this looks like a [-1, 1] image (values from {low:.3g} to {high:.3g}); model "
+        f"'{model.name}' takes RGB pixels in [0, 255] and preprocesses them itself: pass "
+        "(image + 1) * 127.5, or the pixels from helpers.load_image"
+    )
 
 
 def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
