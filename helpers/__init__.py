@@ -15,6 +15,8 @@ _EXPORTS: dict[str, str] = {
     "choose_model": "models",
     "MODEL_NAMES": "models",
     "ModelUnavailableError": "models",
+    "default_model_only": "models",
+    "is_default_model": "models",
     "conv_layer_names": "layers",
     "last_conv_layer": "layers",
     "grad_cam_layer": "layers",
@@ -88,6 +90,7 @@ _EXPORTS: dict[str, str] = {
     "environment_report": "environment",
     "find_project_root": "environment",
     "in_colab": "environment",
+    "fast_or": "environment",
     "install_missing_requirements": "install",
 }
 
