@@ -260,8 +260,12 @@ def choose_image(choice: str | Path, upload_dir: str | Path = "uploads") -> tupl
     return path, f"file {path.name}"
 
 
-def model_reason(name: str = "auto") -> str:
+def model_reason(name: str | None = None) -> str:
     """Why ``helpers.load_model(name)`` loads the model it loads (for the manifest)."""
+    if name is None:
+        from .models import default_model
+
+        return default_model()[1]
     if name != "auto":
         return "asked for by name"
     from .models import choose_model
