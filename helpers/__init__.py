@@ -16,6 +16,7 @@ _EXPORTS: dict[str, str] = {
     "MODEL_NAMES": "models",
     "ModelUnavailableError": "models",
     "default_model_only": "models",
+    "vgg16_weights_available": "models",
     "is_default_model": "models",
     "conv_layer_names": "layers",
     "last_conv_layer": "layers",

@@ -170,6 +170,14 @@ def build_vgg16(pretrained: bool = True, weights_path: str | Path | None = None)
     return keras.Model(pixels, probabilities, name="vgg16")
 
 
+def vgg16_weights_available() -> tuple[bool, str]:
+    """Can VGG16's ImageNet weights be had here (cached, or its host reachable), and why.
+
+    Quick (a few seconds at most): it does not download anything.
+    """
+    return _vgg16_availability()
+
+
 def _vgg16_availability() -> tuple[bool, str]:
     cached = cached_vgg16_weights()
     if cached:
