@@ -44,13 +44,14 @@ if [ "$STAGE" = "build" ]; then
 fi
 
 # run: a local "GitHub": a bare clone of this checkout with the published branch at HEAD
+# (committed work only: commit before running this by hand)
 branch="$("$SIM/venv/bin/python" -c "import tomllib; print(tomllib.load(open('$ROOT/course.toml', 'rb'))['branch'])")"
 rm -rf "$SIM/origin.git" "$SIM/content"
 git clone --quiet --bare "$ROOT" "$SIM/origin.git"
 git -C "$SIM/origin.git" update-ref "refs/heads/$branch" "$(git -C "$ROOT" rev-parse HEAD)"
 # /content: the notebooks as Colab opens them, alone, with no course folder around them
 mkdir -p "$SIM/content" "$SIM/uploads"
-cp "$ROOT"/notebooks/*.ipynb "$SIM/content/"
+git --git-dir="$SIM/origin.git" archive "$branch" notebooks | tar -x -C "$SIM/content" --strip-components=1
 cd "$SIM/content"
 export COLAB_RELEASE_TAG="ci-simulation"
 export IPYTHONDIR="$SIM/ipython"
