@@ -260,7 +260,7 @@ def load_model(
         name, pretrained = "vgg16", False
     start = time.perf_counter()
     if name == "auto":
-        model, reason = _load_auto(pretrained)
+        model, reason, pretrained = _load_auto(pretrained)
     elif name == "vgg16":
         model = (
             build_vgg16(False) if not pretrained else build_vgg16(True, download_vgg16_weights())
@@ -279,23 +279,30 @@ def load_model(
     return model
 
 
-def _load_auto(pretrained: bool) -> tuple[keras.Model, str]:
-    """VGG16 if its weights can be had (total time limit), else the default model."""
+def _load_auto(pretrained: bool) -> tuple[keras.Model, str, bool]:
+    """VGG16 if its weights can be had (total time limit), else the default model.
+
+    Returns the model, why it was chosen, and whether it has trained weights.
+    """
     name, reason = choose_model()
     if name == "vgg16" and pretrained:
         try:
-            return build_vgg16(True, download_vgg16_weights()), reason
+            return build_vgg16(True, download_vgg16_weights()), reason, True
         except ModelUnavailableError as exc:
             name, why = default_model()
-            reason = f"{exc} So: {why}, {name}"
             if name == "vgg16":
                 raise
-    if name == "vgg16":
-        return build_vgg16(False), reason
-    if name == RANDOM_TEST_MODEL:
-        return build_vgg16(False), reason
+            print(f"{exc} Falling back to {name} ({why}).")
+            reason = f"VGG16 could not be had, so {why}"
+    if name in ("vgg16", RANDOM_TEST_MODEL):
+        pretrained = pretrained and name == "vgg16"
+        return (
+            build_vgg16(pretrained, download_vgg16_weights() if pretrained else None),
+            reason,
+            pretrained,
+        )
     model = load_efficientnet_lite0() if pretrained else build_efficientnet_lite0()
-    return model, reason
+    return model, reason, pretrained
 
 
 def is_default_model(model: keras.Model) -> bool:
