@@ -258,6 +258,7 @@ def load_model(
         name, reason = default_model()
     if name == RANDOM_TEST_MODEL:
         name, pretrained = "vgg16", False
+        keras.utils.set_random_seed(0)  # the test model's random weights are the same every run
     start = time.perf_counter()
     if name == "auto":
         model, reason, pretrained = _load_auto(pretrained)
@@ -295,6 +296,8 @@ def _load_auto(pretrained: bool) -> tuple[keras.Model, str, bool]:
             print(f"{exc} Falling back to {name} ({why}).")
             reason = f"VGG16 could not be had, so {why}"
     if name in ("vgg16", RANDOM_TEST_MODEL):
+        if name == RANDOM_TEST_MODEL:
+            keras.utils.set_random_seed(0)  # the same random weights every run
         pretrained = pretrained and name == "vgg16"
         return (
             build_vgg16(pretrained, download_vgg16_weights() if pretrained else None),
