@@ -15,6 +15,9 @@ _EXPORTS: dict[str, str] = {
     "choose_model": "models.loading",
     "MODEL_NAMES": "models.loading",
     "ModelUnavailableError": "models.loading",
+    "default_model_only": "models.loading",
+    "vgg16_weights_available": "models.loading",
+    "is_default_model": "models.loading",
     "conv_layer_names": "models.layers",
     "last_conv_layer": "models.layers",
     "grad_cam_layer": "models.layers",
@@ -95,6 +98,7 @@ _EXPORTS: dict[str, str] = {
     "environment_report": "environment",
     "find_project_root": "environment",
     "in_colab": "environment",
+    "fast_or": "environment",
     "install_missing_requirements": "install",
 }
 

@@ -26,6 +26,24 @@ PACKAGES = (
 )
 
 
+#: Set to 1 for fast settings (fewer SmoothGrad samples, IG steps, occlusion patches): for
+#: tests on slow models, never for the numbers the course's prose quotes.
+FAST_ENV_VAR = "COURSE_FAST"
+
+
+def fast_mode() -> bool:
+    """True when ``$COURSE_FAST`` is 1 (tests running the notebooks on a slow model)."""
+    return os.environ.get(FAST_ENV_VAR, "").strip() == "1"
+
+
+def fast_or(full, fast):
+    """``full`` normally, ``fast`` when ``$COURSE_FAST=1`` (e.g. ``n = fast_or(50, 4)``)."""
+    if fast_mode():
+        print(f"{FAST_ENV_VAR}=1: fast setting {fast!r} instead of {full!r}")
+        return fast
+    return full
+
+
 def in_colab() -> bool:
     """True inside Google Colab."""
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ

@@ -1,22 +1,30 @@
 """The notebooks' setup installs only what is missing, and never TensorFlow in Colab."""
 
 from helpers.install import read_requirements, unmet_requirements
+from helpers.paths import PROJECT_ROOT
 
-# Versions preinstalled on a Colab runtime in 2025-2026 (opencv-python, not -headless).
-COLAB_LIKE = {
-    "tensorflow": "2.19.0",
-    "numpy": "2.0.2",
-    "pillow": "11.3.0",
-    "matplotlib": "3.10.0",
-    "pandas": "2.2.2",
-    "scikit-learn": "1.6.1",
-    "scikit-image": "0.25.2",
-    "scipy": "1.16.1",
-    "tqdm": "4.67.1",  # preinstalled in Colab
-    "packaging": "25.0",
-    "ipywidgets": "7.7.1",
-    "opencv-python": "4.12.0.88",
-}
+#: The file the CI's Colab simulation installs (one list for both).
+COLAB_FILE = PROJECT_ROOT / ".ci" / "colab-preinstalled.txt"
+
+
+def _colab_preinstalled() -> dict[str, str]:
+    """Colab's preinstalled versions; lines marked ``ci-only`` are the simulation's tools."""
+    versions = {}
+    for line in COLAB_FILE.read_text().splitlines():
+        if line.strip().startswith("#") or "ci-only" in line or not line.strip():
+            continue
+        name, version = line.split("#")[0].strip().split("==")
+        versions[name] = version
+    return versions
+
+
+COLAB_LIKE = _colab_preinstalled()
+
+
+def test_colab_list_has_the_versions_colab_ships():
+    assert COLAB_LIKE["tensorflow"] == "2.19.0" and COLAB_LIKE["numpy"] == "2.0.2"
+    assert COLAB_LIKE["ipywidgets"].startswith("7.") and "opencv-python" in COLAB_LIKE
+    assert "tf-explain" not in COLAB_LIKE and "nbval" not in COLAB_LIKE
 
 
 def test_requirements_file_parses_and_lists_the_stack():

@@ -108,7 +108,7 @@ def test_auto_without_cache_or_network_chooses_lite0(tmp_path, monkeypatch):
     monkeypatch.delenv(models.MODEL_ENV_VAR, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr(models, "cached_vgg16_weights", lambda: None)
-    monkeypatch.setattr(models, "can_reach", lambda host: (False, "simulated: offline"))
+    monkeypatch.setattr(models, "can_reach", lambda host, port=443: (False, "simulated: offline"))
     name, why = models.choose_model()
     assert name == "efficientnet_lite0"
     assert "simulated: offline" in why and "EfficientNet-Lite0" in why
@@ -165,3 +165,94 @@ def test_vgg16_with_weights_matches_keras_own_vgg16(tmp_path, cat):
     from helpers.models.scores import predict_logits, softmax
 
     np.testing.assert_allclose(softmax(predict_logits(ours, batch)), expected, rtol=1e-4, atol=1e-7)
+
+
+# --------------------------------------------------------------- the default model, "auto"
+
+
+def test_default_is_lite0_and_course_model_overrides(monkeypatch):
+    monkeypatch.delenv(models.MODEL_ENV_VAR, raising=False)
+    assert models.default_model()[0] == "efficientnet_lite0"
+    monkeypatch.setenv(models.MODEL_ENV_VAR, "vgg16")
+    assert models.default_model()[0] == "vgg16"
+
+
+def test_random_test_model_needs_its_flag(monkeypatch):
+    monkeypatch.setenv(models.MODEL_ENV_VAR, models.RANDOM_TEST_MODEL)
+    monkeypatch.delenv(models.RANDOM_TEST_FLAG, raising=False)
+    with pytest.raises(ValueError, match=models.RANDOM_TEST_FLAG):
+        models.load_model()
+    monkeypatch.setenv(models.RANDOM_TEST_FLAG, "1")
+    model = models.load_model(verbose=False)
+    assert model.name == "vgg16" and model.course_weights == "random"
+    assert not models.is_default_model(model)
+    auto = models.load_model("auto", verbose=False)
+    assert auto.name == "vgg16" and auto.course_weights == "random"
+
+
+def test_default_model_only_skips_with_a_note(lite0, capsys):
+    assert models.default_model_only(lite0, "the cat is an Egyptian cat")
+    assert capsys.readouterr().out == ""
+    fresh = models.load_model("efficientnet_lite0", pretrained=False, verbose=False)
+    assert not models.default_model_only(fresh, "the cat is an Egyptian cat")
+    note = capsys.readouterr().out
+    assert note.count("\n") == 1 and "skipped" in note and "Egyptian cat" in note
+
+
+@pytest.fixture
+def silent_server():
+    """A local TCP server that accepts connections and never answers."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held, stop = [], threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/{models.VGG16_WEIGHTS_FILE}"
+    stop.set()
+    thread.join(2)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_auto_gives_up_on_a_host_that_never_answers(silent_server, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(models.MODEL_ENV_VAR, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(models, "keras_cache_dirs", lambda: [tmp_path / "models"])
+    monkeypatch.setenv(models.VGG16_URL_ENV_VAR, silent_server)
+    monkeypatch.setenv(models.VGG16_TIMEOUT_ENV_VAR, "2")
+    assert models.choose_model()[0] == "vgg16"  # the host accepts connections
+    start = time.perf_counter()
+    model = models.load_model("auto")
+    assert time.perf_counter() - start < 15
+    assert model.name == "efficientnet_lite0"
+    said = capsys.readouterr().out
+    assert "within 2 s" in said or "timed out" in said, said
+    assert silent_server in said and "Falling back to efficientnet_lite0" in said
+    assert not list((tmp_path / "models").glob("*")), "no partial file is left in the cache"
+
+
+def test_auto_falls_back_from_a_corrupt_cached_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(models.MODEL_ENV_VAR, raising=False)
+    monkeypatch.setattr(models, "keras_cache_dirs", lambda: [tmp_path / "models"])
+    (tmp_path / "models").mkdir()
+    corrupt = tmp_path / "models" / models.VGG16_WEIGHTS_FILE
+    corrupt.write_bytes(b"not an HDF5 file" * 100)
+    model = models.load_model("auto")
+    assert model.name == "efficientnet_lite0"
+    said = capsys.readouterr().out
+    assert str(corrupt) in said and "delete it" in said
+    assert corrupt.exists(), "the student's cache is not deleted behind their back"

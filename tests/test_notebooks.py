@@ -6,9 +6,10 @@ import re
 import pytest
 
 from helpers.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from helpers.publish import problems, read_location
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-COURSE_REPO = "https://github.com/saliency-course/saliency-maps"
+COURSE_REPO, COURSE_BRANCH = read_location()
 
 
 def _load(path):
@@ -42,7 +43,8 @@ def test_title_badge_and_objectives(path):
     nb = _load(path)
     first = "".join(nb["cells"][0]["source"])
     assert first.startswith("# "), "the first cell is the title"
-    assert f"colab.research.google.com/github/{COURSE_REPO.split('github.com/')[1]}" in first
+    slug = COURSE_REPO.split("github.com/")[1]
+    assert f"colab.research.google.com/github/{slug}/blob/{COURSE_BRANCH}/" in first
     assert f"notebooks/{path.name})" in first, "the Colab badge opens this very notebook"
     text = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert "Learning objectives" in text
@@ -54,6 +56,7 @@ def test_all_notebooks_share_one_setup_cell():
     assert len(setups) == 1, "the first code cell (setup) must be identical in every notebook"
     setup = setups.pop()
     assert f'COURSE_REPO = "{COURSE_REPO}"' in setup
+    assert f'COURSE_BRANCH = "{COURSE_BRANCH}"' in setup
     assert "helpers.install_missing_requirements()" in setup
 
 
@@ -68,3 +71,14 @@ def test_readme_lists_every_notebook_and_the_repo():
     for path in NOTEBOOKS:
         assert path.name in readme, f"README does not mention {path.name}"
     assert COURSE_REPO in readme
+
+
+def test_badges_and_setup_cells_follow_course_toml():
+    assert problems() == []
+
+
+def test_no_notebook_depends_on_auto():
+    """Every notebook loads the course's default model (the one its prose is written for)."""
+    for path in NOTEBOOKS:
+        for cell in _code_cells(_load(path)):
+            assert '"auto"' not in _source(cell), f"{path.name} asks for load_model('auto')"

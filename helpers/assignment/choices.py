@@ -66,8 +66,12 @@ def _upload(upload_dir: str | Path) -> tuple[Path, str]:
     return path, f"uploaded file {Path(name).name}"
 
 
-def model_reason(name: str = "auto") -> str:
+def model_reason(name: str | None = None) -> str:
     """Why ``helpers.load_model(name)`` loads the model it loads (for the manifest)."""
+    if name is None:
+        from ..models.loading import default_model
+
+        return default_model()[1]
     if name != "auto":
         return "asked for by name"
     from ..models.loading import choose_model

