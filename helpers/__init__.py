@@ -99,6 +99,8 @@ _EXPORTS: dict[str, str] = {
     "find_project_root": "environment",
     "in_colab": "environment",
     "fast_or": "environment",
+    "solution_mode": "exercises",
+    "check_answer": "exercises",
     "install_missing_requirements": "install",
 }
 
