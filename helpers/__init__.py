@@ -101,6 +101,7 @@ _EXPORTS: dict[str, str] = {
     "fast_or": "environment",
     "solution_mode": "exercises",
     "check_answer": "exercises",
+    "load_solutions": "exercises",
     "install_missing_requirements": "install",
 }
 

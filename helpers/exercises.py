@@ -6,14 +6,22 @@ weights, SmoothGrad's average, an Integrated Gradients sum); the check cell afte
 differ, names the likely mistake (not written yet, wrong shape, sign flipped, off by a
 constant factor, right pattern but not equal...). Instructors turn on every solution with one
 switch, the same as the assignment's: ``COURSE_SOLUTION=1`` (or ``SOLUTION = True`` in a
-notebook).
+notebook). The solutions live outside the notebooks, in ``notebooks/solutions/<notebook>.py``
+(one function per hands-on cell and exercise), so a student's copy does not show them next to
+the question; :func:`load_solutions` imports that file.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from types import ModuleType
 
 import numpy as np
+
+from .paths import PROJECT_ROOT
+
+SOLUTIONS_DIR = PROJECT_ROOT / "notebooks" / "solutions"
 
 SOLUTION_VARIABLE = "COURSE_SOLUTION"
 
@@ -21,6 +29,18 @@ SOLUTION_VARIABLE = "COURSE_SOLUTION"
 def solution_mode() -> bool:
     """True when the instructor's solutions should run (``COURSE_SOLUTION=1``)."""
     return os.environ.get(SOLUTION_VARIABLE, "").strip() == "1"
+
+
+def load_solutions(notebook: str) -> ModuleType:
+    """The instructor's solutions for one notebook: ``notebooks/solutions/<notebook>.py``
+    (``notebook`` is the file's stem, e.g. ``"02_vanilla_gradients"``)."""
+    path = SOLUTIONS_DIR / f"{notebook}.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"no solutions file {path}; the course ships one per notebook")
+    spec = importlib.util.spec_from_file_location(f"course_solutions_{notebook}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class ExerciseNotDoneError(AssertionError):

@@ -44,3 +44,10 @@ def test_solution_mode_reads_one_variable(monkeypatch):
     assert solution_mode()
     monkeypatch.setenv("COURSE_SOLUTION", "0")
     assert not solution_mode()
+
+
+def test_load_solutions_names_the_missing_file():
+    from helpers.exercises import load_solutions
+
+    with pytest.raises(FileNotFoundError, match="no solutions file"):
+        load_solutions("no_such_notebook")
