@@ -314,6 +314,8 @@ class SaliencyExplorer:
             self.model, image, cls, progress=self._set_progress, **self.settings(method)
         )
         note = "" if completeness is None else f"completeness gap {completeness.relative_gap:.1%}"
+        if getattr(completeness, "steps", None):
+            note += f" with {completeness.steps} steps"
         return values, note
 
     def render(self) -> np.ndarray:
@@ -372,7 +374,7 @@ def explorer(
     the model's input); default the bundled photos (cat, espresso, rocket, grace_hopper).
     Returns a :class:`SaliencyExplorer`: ``.widget`` (the user interface), ``.controls``
     (its widgets by name: image, upload, class, class_search, method, alpha, and one per
-    setting of the registered methods: layer, noise, n, steps, patch, stride),
+    setting of the registered methods: layer, noise, n, tolerance, patch, stride),
     ``.render()``, ``.last_map``, ``.cache`` and ``.compute_count``.
     """
     return SaliencyExplorer(model, images)
