@@ -148,3 +148,19 @@ def test_maps_equal_the_library_for_the_same_settings(ex, lite0, cat):
     np.testing.assert_array_equal(ex.last_map, helpers.reduce_channels(ig.attributions, "sum"))
     assert f"{ig.completeness.relative_gap:.1%}" in ex.status.value
     assert f"with {ig.completeness.steps} steps" in ex.status.value
+
+
+def test_new_methods_have_their_controls(ex):
+    """Issue 12's methods: VarGrad and SmoothGrad-squared share SmoothGrad's sliders,
+    Guided Grad-CAM has Grad-CAM's layer menu, Guided Backprop none, IG a tolerance."""
+    expected = {
+        "VarGrad": {"noise", "n"},
+        "SmoothGrad-squared": {"noise", "n"},
+        "Guided Grad-CAM": {"layer"},
+        "Guided Backprop": set(),
+        "Integrated Gradients": {"tolerance"},
+    }
+    for title, settings in expected.items():
+        assert set(ex.used_settings(title)) == settings, title
+    ex.controls["method"].value = "Guided Backprop"
+    assert ex.last_map.shape == (224, 224) and ex.last_map.max() > 0
