@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         .replace("%", "%%")  # argparse formats help with %
         + f"; {FAST_METRIC_STEPS} metric steps instead of {METRIC_STEPS}",
     )
+    parser.add_argument(
+        "--signed",
+        action="store_true",
+        help="draw Integrated Gradients and gradient x input signed (red for, blue against) "
+        "on a grey photo; default: their magnitude",
+    )
     return parser
 
 
@@ -193,6 +199,7 @@ def run(argv: list[str] | None = None) -> int:
         image_source=source,
         model_why=why,
         fast=args.fast,
+        signed_maps=args.signed,
         command=command,
         progress=lambda line: print(line, flush=True),
     )
