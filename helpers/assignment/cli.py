@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--methods",
         default="all",
-        help=f"comma-separated, default all: {methods_help()}",
+        help=f"comma-separated, or all (default: every method but the variants SmoothGrad², "
+        f"VarGrad and Guided Grad-CAM): {methods_help()}",
     )
     parser.add_argument(
         "--model",

@@ -96,6 +96,9 @@ class Method:
     passes: Callable[[Mapping[str, Any], tuple[int, int]], Passes] = lambda s, hw: Passes(1)
     controls: tuple[Control, ...] = ()
     aliases: tuple[str, ...] = ()
+    #: Run when no method is named (the assignment and ``helpers.explain``); ``"all"`` runs
+    #: every method. Variants that add little for a first comparison are opt-in.
+    by_default: bool = True
 
     def __post_init__(self) -> None:
         if self.map not in MAP_REDUCTIONS:
@@ -191,13 +194,14 @@ def _norm(text: str) -> str:
 
 
 def parse_methods(methods: str | Iterable[str] | None) -> tuple[str, ...]:
-    """Method names from ``"grad_cam,ig"`` or a list; None or ``"all"`` gives every method.
+    """Method names from ``"grad_cam,ig"`` or a list; ``"all"`` gives every method, None the
+    default set (every method whose ``by_default`` is true).
 
     Case, hyphens and aliases are accepted; duplicates are dropped; an unknown name raises
     :class:`UnknownMethodError` naming the closest match and the valid names.
     """
     if methods is None:
-        return tuple(METHODS)
+        return tuple(name for name, m in METHODS.items() if m.by_default)
     aliases = {a: m.name for m in METHODS.values() for a in m.aliases}
     parts = methods.split(",") if isinstance(methods, str) else list(methods)
     chosen: list[str] = []
@@ -242,7 +246,13 @@ def _ig_passes(s: Mapping[str, Any], hw: tuple[int, int]) -> Passes:
 
 
 def _noise_loop(
-    name: str, aliases: tuple[str, ...], title: str, function: str, paper: str, map_text: str
+    name: str,
+    aliases: tuple[str, ...],
+    title: str,
+    function: str,
+    paper: str,
+    map_text: str,
+    by_default: bool = True,
 ) -> Method:
     """SmoothGrad's noise loop (shared by SmoothGrad, SmoothGrad-squared and VarGrad).
 
@@ -264,6 +274,7 @@ def _noise_loop(
             Control("noise", "Noise (of range)", 0.0, 0.5, 0.05, kind="float"),
             Control("n", "Samples", 4, 200, 4),
         ),
+        by_default=by_default,
     )
 
 
@@ -327,11 +338,13 @@ for _method in (
         "vargrad:smoothgrad_squared", "Hooker et al. (2019), A benchmark for "
         "interpretability methods in deep neural networks",
         "max over the RGB channels of the mean squared gradient",
+        by_default=False,
     ),
     _noise_loop(
         "vargrad", ("var_grad",), "VarGrad", "vargrad:vargrad",
         "Adebayo et al. (2018), Sanity checks for saliency maps",
         "max over the RGB channels of the gradient's variance under the noise",
+        by_default=False,
     ),
     Method(
         name="guided_backprop", aliases=("guided_backpropagation", "gbp"),
@@ -352,6 +365,7 @@ for _method in (
         map_text="max over the RGB channels of |guided gradient| x Grad-CAM",
         passes=lambda s, hw: Passes(backward=2),  # guided backprop + Grad-CAM's partial pass
         controls=(Control("layer", "Layer", kind="layer"),),
+        by_default=False,
     ),
 ):
     register(_method)
