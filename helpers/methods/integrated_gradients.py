@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from .batching import Progress, chunks, prepare, progress_bar, unbatch
+from .checks import integrated_gradients_settings
 from .gradients import ClassIndex
 from .kernels import weighted_path_gradients
 
@@ -87,6 +88,7 @@ def integrated_gradients(
     numerical integral is from that (``result.completeness.relative_gap``). More steps
     shrink the gap, not always monotonically.
     """
+    baseline, steps = integrated_gradients_settings(baseline, steps)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     batch, classes, single, size = prepare(model, image, class_index, batch_size)

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from .batching import Progress, chunks, prepare, progress_bar, unbatch
+from .checks import smoothgrad_settings
 from .gradients import AttributionMethod, ClassIndex, vanilla_gradients
 
 
@@ -38,6 +39,7 @@ def smoothgrad(
 
     Returns the averaged map, shaped like one ``method`` result.
     """
+    n, noise, seed = smoothgrad_settings(n, noise, seed, method)
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n (number of noisy samples) must be a positive integer, got {n!r}")
     if not np.isfinite(noise) or noise < 0:
