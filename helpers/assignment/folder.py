@@ -146,9 +146,8 @@ def plan_folder(
             plan.old_manifest = manifest if isinstance(manifest, dict) else {}
         except (UnsafeFileError, OSError):
             plan.old_manifest = {}  # written by the tools, not by the student: rewritten
-    old = [m for m in METHODS if (out / f"{m}.npy").is_file() or (out / f"{m}.png").is_file()]
-    if plan.old_table is not None:
-        old += [m for m in plan.old_table.methods() if m in METHODS]
+    old = [m for m in plan.old_table.methods() if m in METHODS] if plan.old_table else []
+    old += [m for m in METHODS if (out / f"{m}.npy").is_file() or (out / f"{m}.png").is_file()]
     listed = plan.old_manifest.get("methods")
     old += [m for m in listed if m in METHODS] if isinstance(listed, list) else []
     earlier = [m for m in dict.fromkeys(old) if m not in plan.methods]
