@@ -35,6 +35,7 @@ from ..methods.registry import METHODS
 from .choices import default_out_dir
 from .folder import backup_table, plan_folder, remove_method_files, write_replacing
 from .rules import (
+    COMPUTED_COLUMNS,
     CSV_FILE,
     FAST_METRIC_STEPS,
     FORMAT_VERSION,
@@ -45,7 +46,13 @@ from .rules import (
     QUALITATIVE_COLUMNS,
 )
 from .run import MethodResult, Progress, chosen_methods, random_map_scores, run_methods
-from .table import check_answers, frame_from_table_file, merge_table, write_markdown
+from .table import (
+    check_answers,
+    comparison_table,
+    frame_from_table_file,
+    merge_table,
+    write_markdown,
+)
 from .table_file import parse_number, replace_file, table_bytes
 
 
@@ -219,6 +226,9 @@ def write_submission(
         say(f"{CSV_FILE} is now saved as {style.describe()} (cp1252 cannot hold every character)")
     replace_file(out / CSV_FILE, data)
     table = frame_from_table_file(cells)
+    exact = comparison_table(results).set_index("method")[list(COMPUTED_COLUMNS)]
+    for method in results:  # this run's numbers at full precision (the csv rounds them)
+        table.loc[table["method"] == method, list(COMPUTED_COLUMNS)] = exact.loc[method].values
     files += [out / CSV_FILE, write_markdown(table, out, manifest)]
     return Report(out, image, class_index, name, dict(results), table, manifest, files)
 
