@@ -189,13 +189,19 @@ def test_fill_answers_blank_template_never_erases_and_keeps_the_file_style(tmp_p
 def test_text_cp1252_cannot_hold_is_saved_as_utf8_with_bom_and_a_backup(tmp_path):
     out = tmp_path / "x"
     make_folder(out)
-    save_as_spreadsheet(out, encoding="cp1252", sep=";")
-    fill_answers(out, {"grad_cam": {"noise_level": "low σ"}})
-    assert (out / CSV_FILE).read_bytes().startswith(b"\xef\xbb\xbf")
-    assert answers_of(out)["grad_cam"]["noise_level"] == "low σ"
+    original = save_as_spreadsheet(out, encoding="cp1252", sep=";")
     messages = []
-    make_folder(out, ("grad_cam",), progress=messages.append)
-    assert answers_of(out)["grad_cam"]["noise_level"] == "low σ"
+    answers = {"grad_cam": {"noise_level": "low σ"}}
+    make_folder(out, ("grad_cam",), answers=answers, progress=messages.append)
+    data = (out / CSV_FILE).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig").startswith("method;")
+    assert answers_of(out)["grad_cam"] == {**ANSWER, "noise_level": "low σ"}
+    assert answers_of(out)["smoothgrad"] == ANSWER
+    (backup,) = out.glob("comparison-backup-*.csv")
+    assert backup.read_bytes() == original
+    assert any("now saved as utf-8-sig, semicolon-separated" in m for m in messages)
+    fill_answers(out, {"smoothgrad": {"noise_level": "ünïcode ✓"}})  # stays UTF-8 with BOM
+    assert answers_of(out)["smoothgrad"]["noise_level"] == "ünïcode ✓"
 
 
 BROKEN_TABLES = {
