@@ -37,7 +37,7 @@ def read_csv(folder: Path, result: CheckResult) -> list[dict[str, str]] | None:
             )
         return None
     try:
-        header, rows, how = read_text_table(path, TABLE_COLUMNS)
+        header, rows, how = read_text_table(path, TABLE_COLUMNS, strict=True)
     except (UnsafeFileError, OSError) as exc:
         result.add("bad_table", f"{CSV_FILE} cannot be used: {exc}")
         return None
