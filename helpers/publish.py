@@ -2,8 +2,9 @@
 
 ``pyproject.toml``'s ``[tool.course]`` table holds the repository URL and branch.
 ``python -m helpers.publish URL [--branch B]`` writes them there and rewrites the README's
-Colab badges and links, each notebook's badge and each setup cell (``COURSE_REPO`` / ``COURSE_BRANCH``).
-``python -m helpers.publish --check`` lists anything out of step (a test runs it).
+Colab badges and links, each notebook's badge and each setup cell (``COURSE_REPO`` /
+``COURSE_BRANCH``). ``python -m helpers.publish --check`` lists anything out of step (a
+test runs it).
 """
 
 from __future__ import annotations
