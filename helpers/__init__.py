@@ -87,6 +87,7 @@ _EXPORTS: dict[str, str] = {
     "speckle": "evaluation.smoothness",
     "seed_stability": "evaluation.smoothness",
     "explorer": "viz.explorer",
+    "answer_form": "viz.answer_form",
     # the assignment
     "make_report": "assignment.submission",
     "run_methods": "assignment.run",
