@@ -68,12 +68,11 @@ def exercise_1(model, images, targets, all_maps, all_curves, steps):
         "black pixels, its deletion AUC is several times higher than with single pixels, and "
         "Grad-CAM beats it on both photos."
     )
-    for name in images:
-        pixel, big = table.loc[(name, "block 1"), "random"], table.loc[(name, "block 32")]
-        assert big["random"] > 2 * pixel, (name, table)
     claim = "Grad-CAM beats the random map on deletion with 32-pixel blocks, not with 8"
     if helpers.default_model_only(model, claim):
         for name in images:
+            pixel, big = table.loc[(name, "block 1"), "random"], table.loc[(name, "block 32")]
+            assert big["random"] > 2 * pixel, (name, table)
             assert table.loc[(name, "block 32"), "Grad-CAM better"], table
             assert not table.loc[(name, "block 8"), "Grad-CAM better"], table
     return table
@@ -147,7 +146,8 @@ def exercise_3(model, image, cls, grad_cam_map, steps):
         "Blurred pixels scattered over the photo are far less alien than black specks: the "
         "random map's curve no longer collapses in the first step, so its AUC rises."
     )
-    assert blur["deletion"].auc > black, (blur["deletion"].auc, black)
+    if helpers.default_model_only(model, "deleting to blur raises the random map's AUC"):
+        assert blur["deletion"].auc > black, (blur["deletion"].auc, black)
     return black, blur["deletion"].auc, gc
 
 
