@@ -1,5 +1,6 @@
 """Rules every committed notebook follows (nbval executes them separately)."""
 
+import ast
 import json
 import re
 
@@ -82,3 +83,129 @@ def test_no_notebook_depends_on_auto():
     for path in NOTEBOOKS:
         for cell in _code_cells(_load(path)):
             assert '"auto"' not in _source(cell), f"{path.name} asks for load_model('auto')"
+
+
+# --- the course's structure (issue 13): objectives, a hands-on cell with its check, exercises
+# with solutions, the solution switch and its file, and the README's order ---------------------
+
+SOLUTIONS_DIR = NOTEBOOKS_DIR / "solutions"
+COURSE_ROW = re.compile(r"^\| \[`(\d\d_\w+\.ipynb)`\]", re.M)
+
+
+def _solution_cell(nb):
+    """The second code cell: the solution switch, right after the setup cell."""
+    cells = _code_cells(nb)
+    return _source(cells[1]) if len(cells) > 1 else ""
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_solution_switch_loads_this_notebooks_solutions_file(path):
+    switch = _solution_cell(_load(path))
+    assert switch.startswith("SOLUTION = helpers.solution_mode()"), (
+        f"{path.name}: the cell after the setup cell must be the solution switch"
+    )
+    assert f'solution = helpers.load_solutions("{path.stem}")' in switch
+    assert (SOLUTIONS_DIR / f"{path.stem}.py").is_file(), f"no notebooks/solutions/{path.stem}.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_hands_on_cell_is_followed_by_its_check(path):
+    cells = _code_cells(_load(path))
+    pairs = [
+        (a, b)
+        for a, b in zip(cells, cells[1:], strict=False)
+        if _source(a).lstrip().startswith("# YOUR TURN") and "helpers.check_answer(" in _source(b)
+    ]
+    assert pairs, f"{path.name}: no '# YOUR TURN' cell followed by a helpers.check_answer cell"
+    for hands_on, check in pairs:
+        assert "if SOLUTION" in _source(hands_on), "the hands-on cell fills in its solution"
+        # student mode under nbval: the untouched placeholder must not fail the check cell
+        assert "if SOLUTION or " in _source(check) and "else:" in _source(check), _source(check)
+
+
+def _exercise_cells(nb):
+    """The cells from the '## Exercises' heading to the next '## ' heading."""
+    cells = nb["cells"]
+    start = next(
+        (
+            i
+            for i, c in enumerate(cells)
+            if c["cell_type"] == "markdown" and re.search(r"^## Exercises", _source(c), re.M)
+        ),
+        None,
+    )
+    if start is None:
+        return []
+    section = [cells[start]]
+    for cell in cells[start + 1 :]:
+        if cell["cell_type"] == "markdown" and re.search(r"^## ", _source(cell), re.M):
+            break
+        section.append(cell)
+    return section
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_exercise_has_a_solution_cell(path):
+    section = _exercise_cells(_load(path))
+    assert section, f"{path.name} has no '## Exercises' section"
+    text = "\n".join(_source(c) for c in section if c["cell_type"] == "markdown")
+    exercises = re.findall(r"^\d+\. ", text.split("## Exercises", 1)[1], re.M)
+    solutions = [
+        c
+        for c in section
+        if c["cell_type"] == "code"
+        and _source(c).lstrip().startswith("if SOLUTION")
+        and "solution." in _source(c)
+    ]
+    assert exercises, f"{path.name}: the Exercises section lists no numbered exercise"
+    assert len(solutions) >= len(exercises), (
+        f"{path.name}: {len(exercises)} exercises but {len(solutions)} solution cells"
+    )
+
+
+def _called_solutions(nb) -> set[str]:
+    """Every name used as ``solution.<name>`` in the notebook's code cells."""
+    names = set()
+    for cell in _code_cells(nb):
+        try:
+            tree = ast.parse(_source(cell))
+        except SyntaxError:  # IPython syntax (magics): fall back to the text
+            names |= set(re.findall(r"\bsolution\.([A-Za-z_]\w*)", _source(cell)))
+            continue
+        names |= {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "solution"
+        }
+    return names
+
+
+def _defined_names(path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_solution_a_notebook_calls_exists(path):
+    file = SOLUTIONS_DIR / f"{path.stem}.py"
+    assert file.is_file(), f"no notebooks/solutions/{path.stem}.py"
+    missing = _called_solutions(_load(path)) - _defined_names(file)
+    assert not missing, f"{path.name} calls solution.{sorted(missing)}, not defined in {file.name}"
+
+
+def test_readme_lists_the_notebooks_in_file_order():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    listed = COURSE_ROW.findall(readme)
+    assert listed == [p.name for p in NOTEBOOKS], (
+        "the README's course table must list every notebook once, in file order: "
+        f"{listed} vs {[p.name for p in NOTEBOOKS]}"
+    )
+    assert "INSTRUCTORS.md" in readme and (PROJECT_ROOT / "INSTRUCTORS.md").is_file()
