@@ -149,7 +149,7 @@ def test_every_exercise_has_a_solution_cell(path):
     section = _exercise_cells(_load(path))
     assert section, f"{path.name} has no '## Exercises' section"
     text = "\n".join(_source(c) for c in section if c["cell_type"] == "markdown")
-    exercises = re.findall(r"^\d+\. ", text.split("## Exercises", 1)[1], re.M)
+    exercises = re.findall(r"^(?:\*\*)?\d+\.(?:\*\*)? ", text.split("## Exercises", 1)[1], re.M)
     solutions = [
         c
         for c in section

@@ -80,6 +80,8 @@ def exercise_4(full):
     table = pd.DataFrame({"parameters": top, "share of VGG16": share})
     formats = {"parameters": "{:,}".format, "share of VGG16": "{:.1%}".format}
     print(table.to_string(formatters=formats))
-    print(f"the top: {total:,} parameters, {total / full.count_params():.0%} of VGG16; "
-          f"fc1 alone holds {top['fc1'] / total:.0%} of them")
+    print(
+        f"the top: {total:,} parameters, {total / full.count_params():.0%} of VGG16; "
+        f"fc1 alone holds {top['fc1'] / total:.0%} of them"
+    )
     return top

@@ -44,10 +44,12 @@ def exercise_1(clf, weights, biases, x_test, y_test):
     _digit(axes[3], parts[predicted] - parts[true], f"{predicted} minus {true}: red pushed wrong")
     plt.show()
     push = np.argsort(parts[predicted] - parts[true])[::-1][:3]
-    print(f"{len(wrong)} of {len(y_test)} test digits are misclassified; image {k}, a {true}, "
-          f"is read as {predicted}. The pixels that pushed it most towards {predicted} "
-          f"(row, column): {[divmod(int(i), 8) for i in push]}: ink where the weights of "
-          f"{predicted} are higher than those of {true}.")
+    print(
+        f"{len(wrong)} of {len(y_test)} test digits are misclassified; image {k}, a {true}, "
+        f"is read as {predicted}. The pixels that pushed it most towards {predicted} "
+        f"(row, column): {[divmod(int(i), 8) for i in push]}: ink where the weights of "
+        f"{predicted} are higher than those of {true}."
+    )
     return k, parts
 
 
@@ -68,11 +70,15 @@ def exercise_2(x_train, y_train, x_test, y_test):
     size = {c_value: float(np.abs(fit.coef_).mean()) for c_value, fit in fits.items()}
     accuracy = {c_value: fit.score(x_test, y_test) for c_value, fit in fits.items()}
     for c_value in fits:
-        print(f"C = {c_value:6g}: mean |weight| {size[c_value]:.3f}, "
-              f"test accuracy {accuracy[c_value]:.1%}")
-    print("Small C (strong regularisation) shrinks the weights into smooth, blurry templates; "
-          "large C lets them grow and turn speckled (single pixels that separate a few training "
-          "images).")
+        print(
+            f"C = {c_value:6g}: mean |weight| {size[c_value]:.3f}, "
+            f"test accuracy {accuracy[c_value]:.1%}"
+        )
+    print(
+        "Small C (strong regularisation) shrinks the weights into smooth, blurry templates; "
+        "large C lets them grow and turn speckled (single pixels that separate a few training "
+        "images)."
+    )
     assert size[0.01] < size[1.0] < size[100.0], size
     assert accuracy[0.01] < accuracy[1.0], accuracy
     return accuracy
@@ -117,10 +123,12 @@ def exercise_3(x_train, y_train, x0, c, tanh_errors):
     plt.legend()
     plt.show()
     exact = steps[errors < 1e-3]
-    print(f"ReLU: relative error below 0.1 % up to a step of {exact.max():.2%} of |x|, "
-          f"{errors.max():.0%} at the largest step. A ReLU network is piecewise linear: until "
-          "the step makes some unit cross zero the score is exactly linear (error at float "
-          "precision); then the slope changes at once, and the error jumps.")
+    print(
+        f"ReLU: relative error below 0.1 % up to a step of {exact.max():.2%} of |x|, "
+        f"{errors.max():.0%} at the largest step. A ReLU network is piecewise linear: until "
+        "the step makes some unit cross zero the score is exactly linear (error at float "
+        "precision); then the slope changes at once, and the error jumps."
+    )
     assert errors[0] < 1e-3 and errors[0] < tanh_errors[0] / 10, (errors[0], tanh_errors[0])
     assert errors.max() > 0.05, errors
     return errors
@@ -141,10 +149,12 @@ def exercise_4(mlp, x_test, y_test, c):
     g_score = tape.gradient(score, x).numpy()[0]
     g_prob = tape.gradient(probability, x).numpy()[0]
     ratio = np.linalg.norm(g_prob) / np.linalg.norm(g_score)
-    print(f"p(3) = {float(probability):.5f}; |d p / dx| / |d score / dx| = {ratio:.2e}. "
-          "The softmax "
-          "is saturated: d p / d score = p (1 - p) is almost 0, so the probability's gradient "
-          "nearly vanishes however much the pixels matter to the score.")
+    print(
+        f"p(3) = {float(probability):.5f}; |d p / dx| / |d score / dx| = {ratio:.2e}. "
+        "The softmax "
+        "is saturated: d p / d score = p (1 - p) is almost 0, so the probability's gradient "
+        "nearly vanishes however much the pixels matter to the score."
+    )
     assert float(probability) > 0.99 and ratio < 0.05, (float(probability), ratio)
     return ratio
 
@@ -159,9 +169,11 @@ def exercise_5(weights, x_train, y_train, c=3):
     _digit(axes[0], w, f"weights w_{c}")
     _digit(axes[1], template, f"mean {c} - mean digit")
     plt.show()
-    print(f"cosine similarity {cosine:.2f}; the signs disagree on {len(disagree)} of 64 pixels. "
-          "The template says where 3s have ink; the weights say which ink separates a 3 from "
-          "the other nine (and cancel pixels that are merely correlated), so they can even be "
-          "negative where 3s usually have ink.")
+    print(
+        f"cosine similarity {cosine:.2f}; the signs disagree on {len(disagree)} of 64 pixels. "
+        "The template says where 3s have ink; the weights say which ink separates a 3 from "
+        "the other nine (and cancel pixels that are merely correlated), so they can even be "
+        "negative where 3s usually have ink."
+    )
     assert cosine < 0.9 and len(disagree) > 0, (cosine, len(disagree))
     return cosine
