@@ -3,7 +3,8 @@
 #   bash .ci/colab_sim.sh build SIM   make SIM/venv: Python 3.12 + Colab's preinstalled versions
 #   bash .ci/colab_sim.sh run SIM     clone this checkout's HEAD through the setup cell's own
 #                                     clone (COURSE_REPO_URL), let it install what is missing,
-#                                     and execute every notebook with nbval (--nbval-lax)
+#                                     and execute every notebook with nbval (--nbval-lax),
+#                                     in solution mode (COURSE_SOLUTION=1)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STAGE="$1"
@@ -60,6 +61,9 @@ export COURSE_DIR="$SIM/content/saliency-maps"
 export COLAB_SIM_UPLOADS="$SIM/uploads" COLAB_SIM_DOWNLOADS="$SIM/downloads"
 export TF_CPP_MIN_LOG_LEVEL=3
 unset COURSE_MODEL COURSE_FAST
+# CI runs the notebooks in both modes: the student's (template) mode in the main run, the
+# instructor's solution mode here, on Colab's versions, so every solution is executed too.
+export COURSE_SOLUTION=1
 PATH="$SIM/venv/bin:$PATH" "$SIM/venv/bin/python" -m pytest -p no:cacheprovider --rootdir "$SIM/content" \
     --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -q -ra ./*.ipynb
 test -d "$COURSE_DIR/helpers" || { echo "CI: the setup cell did not clone the course" >&2; exit 1; }

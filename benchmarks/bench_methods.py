@@ -105,26 +105,38 @@ def _tf_explain(name: str, model, image: np.ndarray, s: dict) -> Callable[[], ob
     if name == "smoothgrad":
         sigma = s["noise"] * float(image.max() - image.min())  # tf-explain's noise is absolute
         return lambda: SmoothGrad().explain(data, model, c, num_samples=s["n"], noise=sigma)
-    if name == "integrated_gradients":
-        return lambda: IntegratedGradients().explain(data, model, c, n_steps=s["steps"] + 1)
+    if name == "integrated_gradients":  # steps: the intervals ours used (also for "auto")
+        points = s.get("steps_used", s["steps"]) + 1
+        return lambda: IntegratedGradients().explain(data, model, c, n_steps=points)
     if name == "occlusion":
         return lambda: _quiet(lambda: OcclusionSensitivity().explain(data, model, c, s["patch"]))
     return None
 
 
-def make_cases(model, image: np.ndarray, quick: bool) -> list[Case]:
-    """Every registered method at its registry settings (``quick``: its fast ones), with
-    tf-explain's version at equal settings where there is one."""
+def make_cases(model, image: np.ndarray, quick: bool, names=None) -> list[Case]:
+    """Every registered method (or those in ``names``) at its registry settings (``quick``:
+    its fast ones), with tf-explain's version at equal settings where there is one (none
+    for Guided Backprop, Guided Grad-CAM, SmoothGrad-squared, VarGrad)."""
     cases = []
     for name, method in METHODS.items():
+        if names and name not in names:
+            continue
         s = method.settings(quick)
         s.update(EQUAL_TO_TF_EXPLAIN.get(name, lambda s: {})(s))
+        passes = method.passes(s, image.shape[:2])
+        if s.get("steps") == "auto":  # IG to a tolerance: the floor is the points it used
+            _, _, check = method.run(model, image, CLASS_INDEX, progress=False, **s)
+            s["steps_used"] = check.steps
+            passes = Passes(backward=check.steps + 1)
+        run_settings = {k: v for k, v in s.items() if k != "steps_used"}
         cases.append(
             Case(
                 name,
                 s,
-                method.passes(s, image.shape[:2]),
-                lambda m=method, s=s: m.run(model, image, CLASS_INDEX, progress=False, **s),
+                passes,
+                lambda m=method, s=run_settings: m.run(
+                    model, image, CLASS_INDEX, progress=False, **s
+                ),
                 _tf_explain(name, model, image, s),
             )
         )
@@ -164,7 +176,7 @@ def peak_memory_gb(model_name: str, method: str, implementation: str, quick: boo
 
 def child(model_name: str, method: str, implementation: str, settings: str) -> None:
     model, image = load(model_name)
-    case = next(c for c in make_cases(model, image, json.loads(settings)) if c.method == method)
+    case = make_cases(model, image, json.loads(settings), [method])[0]
     if case.theirs is None and implementation != "ours":
         raise SystemExit(f"tf-explain has no {method}")
     (case.ours if implementation == "ours" else case.theirs)()
@@ -188,11 +200,13 @@ def floor_seconds(passes: Passes, costs: dict[str, float]) -> float:
     return passes.backward * costs["forward+backward"] + passes.forward * costs["forward"]
 
 
-def bench_model(name: str, quick: bool, repeats: int, memory: bool) -> list[str]:
+def bench_model(
+    name: str, quick: bool, repeats: int, memory: bool, methods=None
+) -> list[str]:
     model, image = load(name)
     costs = pass_costs(model, image, repeats)
     rows = []
-    for case in make_cases(model, image, quick):
+    for case in make_cases(model, image, quick, methods):
         floor = floor_seconds(case.passes, costs)
         heavy = case.passes.backward + case.passes.forward > 10 or name == "vgg16"
         fns = [case.ours] + ([case.theirs] if case.theirs else [])
@@ -201,11 +215,14 @@ def bench_model(name: str, quick: bool, repeats: int, memory: bool) -> list[str]
         if memory:
             mine = peak_memory_gb(name, case.method, "ours", quick)
             other = peak_memory_gb(name, case.method, "tf-explain", quick) if theirs else None
-            memory_cell = f"{mine:.2f} / " + (f"{other:.2f}" if other else "-")
-        other_cells = f"{theirs[0]:.3f} | {theirs[0] / ours:.1f}x" if theirs else "- | -"
+            memory_cell = f"{mine:.2f} / " + (f"{other:.2f}" if other else "n/a")
+        other_cells = f"{theirs[0]:.3f} | {theirs[0] / ours:.1f}x" if theirs else "n/a | n/a"
         print(f"  {case.method:21s} ours {ours:7.3f} s  floor {floor:7.3f} s  "
               f"tf-explain {other_cells}  memory {memory_cell}", flush=True)
-        described = METHODS[case.method].describe(case.settings)
+        shown = {k: v for k, v in case.settings.items() if k != "steps_used"}
+        described = METHODS[case.method].describe(shown)
+        if "steps_used" in case.settings:
+            described += f" ({case.settings['steps_used']} used)"
         rows.append(
             f"| {name} | {METHODS[case.method].title} | {described} | {ours:.3f} | {floor:.3f} "
             f"| {ours / floor:.2f} | {other_cells} | {memory_cell} |"
@@ -221,6 +238,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small settings, no memory runs")
     parser.add_argument("--models", default="efficientnet_lite0,vgg16")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--methods", default=None, help="comma-separated (default: all)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -235,7 +253,10 @@ def main() -> int:
     ]
     for name in args.models.split(","):
         print(f"{name}:", flush=True)
-        table += bench_model(name, args.quick, 1 if args.quick else args.repeats, not args.quick)
+        methods = args.methods.split(",") if args.methods else None
+        table += bench_model(
+            name, args.quick, 1 if args.quick else args.repeats, not args.quick, methods
+        )
     print("\n" + "\n".join(table))
     return 0
 

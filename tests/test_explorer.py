@@ -57,12 +57,12 @@ def test_only_the_method_parameters_are_shown_and_keyed(ex):
     ex.controls["method"].value = "SmoothGrad"
     shown = {
         n
-        for n in ("layer", "noise", "n", "steps", "patch", "stride")
+        for n in ("layer", "noise", "n", "tolerance", "patch", "stride")
         if ex.controls[n].layout.display != "none"
     }
     assert shown == set(ex.used_settings("smoothgrad")) == {"noise", "n"}
     count = ex.compute_count
-    ex.controls["steps"].value = 16  # an Integrated Gradients setting: nothing to recompute
+    ex.controls["tolerance"].value = 0.2  # an Integrated Gradients setting: nothing to recompute
     assert ex.compute_count == count
     first = ex.last_map
     ex.controls["n"].value = 8
@@ -143,7 +143,24 @@ def test_maps_equal_the_library_for_the_same_settings(ex, lite0, cat):
     np.testing.assert_array_equal(ex.last_map, expected)
     assert seen == 100
     ex.controls["method"].value = "Integrated Gradients"
-    ex.controls["steps"].value = 16
-    ig = helpers.integrated_gradients(lite0, cat, 285, steps=16)
+    ex.controls["tolerance"].value = 0.2
+    ig = helpers.integrated_gradients(lite0, cat, 285, tolerance=0.2)
     np.testing.assert_array_equal(ex.last_map, helpers.reduce_channels(ig.attributions, "sum"))
     assert f"{ig.completeness.relative_gap:.1%}" in ex.status.value
+    assert f"with {ig.completeness.steps} steps" in ex.status.value
+
+
+def test_new_methods_have_their_controls(ex):
+    """Issue 12's methods: VarGrad and SmoothGrad-squared share SmoothGrad's sliders,
+    Guided Grad-CAM has Grad-CAM's layer menu, Guided Backprop none, IG a tolerance."""
+    expected = {
+        "VarGrad": {"noise", "n"},
+        "SmoothGrad-squared": {"noise", "n"},
+        "Guided Grad-CAM": {"layer"},
+        "Guided Backprop": set(),
+        "Integrated Gradients": {"tolerance"},
+    }
+    for title, settings in expected.items():
+        assert set(ex.used_settings(title)) == settings, title
+    ex.controls["method"].value = "Guided Backprop"
+    assert ex.last_map.shape == (224, 224) and ex.last_map.max() > 0

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from helpers.assignment.gradebook import GRADEBOOK_COLUMNS, check_one, grade_all, write_gradebook
+from helpers.assignment.rules import QUALITATIVE_COLUMNS
 from helpers.paths import PROJECT_ROOT
-from tests.submission_factory import make_class
+from tests.submission_factory import METHODS, make_class
 
 N = 100  # the acceptance criterion's class size; the generator cycles through every damage
 
@@ -78,13 +79,11 @@ def test_rows_carry_class_methods_and_answers(graded):
     assert list(next(iter(rows.values()))) == list(GRADEBOOK_COLUMNS)
     good = rows["student_000_complete"]
     assert (good["class_index"], good["class_name"]) == ("967", "espresso")
-    assert good["methods"].split() == [
-        "grad_cam", "vanilla_gradients", "smoothgrad", "integrated_gradients",
-        "gradient_x_input", "occlusion",
-    ]  # fmt: skip
-    assert (good["answers_filled"], good["answers_total"]) == ("24", "24")
+    assert good["methods"].split() == list(METHODS)  # every registered method
+    total = str(len(METHODS) * len(QUALITATIVE_COLUMNS))
+    assert (good["answers_filled"], good["answers_total"]) == (total, total)
     empty = rows["student_008_empty_answers"]
-    assert (empty["answers_filled"], empty["answers_total"]) == ("0", "24")
+    assert (empty["answers_filled"], empty["answers_total"]) == ("0", total)
     cat = rows["student_007_cat_class"]
     assert (cat["class_index"], cat["class_name"]) == ("281", "tabby")
     assert rows["student_014_zip_good"]["source"] == "zip"

@@ -56,7 +56,9 @@ def fake_results(methods=METHODS, size=8):
 
 
 def test_parse_methods_accepts_short_names_and_rejects_unknown_ones():
-    assert parse_methods(None) == METHODS == parse_methods("all")
+    assert parse_methods("all") == METHODS
+    assert set(parse_methods(None)) == {m for m in METHODS if REGISTRY[m].by_default}
+    assert {"smoothgrad_squared", "vargrad", "guided_grad_cam"}.isdisjoint(parse_methods(None))
     assert parse_methods("GradCAM, ig,occlusion,ig") == (
         "grad_cam",
         "integrated_gradients",

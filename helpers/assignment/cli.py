@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--methods",
         default="all",
-        help=f"comma-separated, default all: {methods_help()}",
+        help=f"comma-separated, or all (default: every method but the variants SmoothGrad², "
+        f"VarGrad and Guided Grad-CAM): {methods_help()}",
     )
     parser.add_argument(
         "--model",
@@ -88,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         + "; ".join(f"{m.name} {m.describe(m.fast)}" for m in METHODS.values() if m.fast)
         .replace("%", "%%")  # argparse formats help with %
         + f"; {FAST_METRIC_STEPS} metric steps instead of {METRIC_STEPS}",
+    )
+    parser.add_argument(
+        "--signed",
+        action="store_true",
+        help="draw Integrated Gradients and gradient x input signed (red for, blue against) "
+        "on a grey photo; default: their magnitude",
     )
     return parser
 
@@ -193,6 +200,7 @@ def run(argv: list[str] | None = None) -> int:
         image_source=source,
         model_why=why,
         fast=args.fast,
+        signed_maps=args.signed,
         command=command,
         progress=lambda line: print(line, flush=True),
     )

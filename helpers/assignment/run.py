@@ -58,8 +58,17 @@ class MethodResult:
         return None if self.completeness is None else float(self.completeness.relative_gap)
 
     @property
+    def ig_steps(self) -> int | None:
+        """The path-integral intervals Integrated Gradients used (``steps="auto"`` picks them)."""
+        return getattr(self.completeness, "steps", None)
+
+    @property
     def settings_text(self) -> str:
-        return describe_settings(self.method, self.settings)
+        text = describe_settings(self.method, self.settings)
+        if self.ig_steps is not None and self.settings.get("steps") == "auto":
+            converged = getattr(self.completeness, "converged", None)
+            text += f"; used {self.ig_steps} steps" + ("" if converged else " (the cap)")
+        return text
 
 
 def describe_settings(method: str, settings: Mapping[str, Any]) -> str:
@@ -147,6 +156,7 @@ def run_methods(
         if progress:
             gap = result.ig_completeness_gap
             extra = f", completeness gap {gap:.1%}" if gap is not None else ""
+            extra += f" with {result.ig_steps} steps" if result.ig_steps else ""
             progress(
                 f"[{i}/{len(methods)}] {method:<{width}} {runtime:6.2f} s   deletion AUC "
                 f"{result.deletion_auc:.3f}, insertion AUC {result.insertion_auc:.3f}{extra}"

@@ -4,7 +4,8 @@ One folder per class holds everything a submission needs::
 
     results/<class_name>/
         input.png                      the 224 x 224 image the model saw
-        <method>.png                   the map over the image (one per method)
+        <method>.png                   the map over the image (one per method; signed maps
+                                       as their magnitude, or signed on a grey photo)
         <method>.npy                   the raw 2-D map (float32, H x W) that the PNG shows
         <method>_attributions.npy      raw (H, W, 3) attributions, for the gradient methods
         comparison_grid.png            all maps side by side
@@ -52,17 +53,31 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def grid_figure(image: np.ndarray, results: Mapping[str, MethodResult], title: str = ""):
-    """All maps over the image, side by side (a matplotlib figure)."""
+def grid_figure(
+    image: np.ndarray,
+    results: Mapping[str, MethodResult],
+    title: str = "",
+    signed_maps: bool = False,
+):
+    """All maps over the image, side by side (a matplotlib figure). Signed maps (Integrated
+    Gradients, gradient x input) show their magnitude, or with ``signed_maps`` the signed
+    map on a grey copy of the photo (:mod:`helpers.viz.attribution`)."""
     from ..viz.plots import plot_maps
 
-    maps = {}
+    maps, signed = {}, []
     for method, r in results.items():
         label = METHODS[method].title if method in METHODS else method
         if r.method == "integrated_gradients" and r.ig_completeness_gap is not None:
-            label += f" (gap {r.ig_completeness_gap:.0%})"
+            steps = f", {r.ig_steps} steps" if r.ig_steps else ""
+            label += f" (gap {r.ig_completeness_gap:.0%}{steps})"
+        if method in METHODS and METHODS[method].signed:
+            label += " signed" if signed_maps else " |magnitude|"
+            signed.append(label)
         maps[label] = r.display_map
-    return plot_maps(image, maps, ncols=min(len(maps) + 1, 4), suptitle=title)
+    return plot_maps(
+        image, maps, ncols=min(len(maps) + 1, 4), suptitle=title, attributions=signed,
+        signed=signed_maps,
+    )
 
 
 def _remove_old_outputs(out: Path) -> None:
@@ -87,9 +102,12 @@ class Report:
     manifest: dict
     files: list[Path] = field(default_factory=list)
 
-    def figure(self):
-        """The comparison grid again, for display in a notebook."""
-        return grid_figure(self.image, self.results, self.manifest.get("title", ""))
+    def figure(self, signed_maps: bool | None = None):
+        """The comparison grid again, for display in a notebook (``signed_maps``: as the
+        folder was made, unless given)."""
+        if signed_maps is None:
+            signed_maps = bool(self.manifest.get("signed_maps", False))
+        return grid_figure(self.image, self.results, self.manifest.get("title", ""), signed_maps)
 
 
 def write_submission(
@@ -108,17 +126,21 @@ def write_submission(
     keep_answers: bool = True,
     command: str | None = None,
     progress: Progress = None,
+    signed_maps: bool = False,
 ) -> Report:
     """Save maps, grid, table and manifest for results already computed.
 
     With ``keep_answers`` (default), answers already written in an existing
     comparison.csv of the folder are kept for the methods that are run again;
     ``answers`` given here take precedence over them. ``command``: the command line that
-    made the folder, if any (recorded in the manifest).
+    made the folder, if any (recorded in the manifest). ``signed_maps``: draw signed maps
+    (Integrated Gradients, gradient x input) signed on a grey photo instead of as their
+    magnitude, in their PNGs and the grid (the saved .npy maps are the same either way).
     """
     import matplotlib.pyplot as plt
 
     from ..environment import package_versions
+    from ..viz.attribution import save_attribution_png
     from ..viz.plots import save_map_png
 
     out = Path(out_dir)
@@ -149,7 +171,11 @@ def write_submission(
     files = [out / INPUT_FILE]
     Image.fromarray(np.clip(image, 0, 255).round().astype(np.uint8)).save(files[0])
     for method, r in results.items():
-        files.append(save_map_png(r.display_map, out / f"{method}.png", image=image))
+        png = out / f"{method}.png"
+        if METHODS[method].signed:
+            files.append(save_attribution_png(r.display_map, png, image, signed_maps))
+        else:
+            files.append(save_map_png(r.display_map, png, image=image))
         np.save(out / f"{method}.npy", r.display_map.astype(np.float32))
         files.append(out / f"{method}.npy")
         if r.attributions is not None:
@@ -178,6 +204,7 @@ def write_submission(
         "methods": list(results),
         "settings": {m: _jsonable(r.settings) for m, r in results.items()},
         "display_maps": {m: METHODS[m].map_description for m in results},
+        "signed_maps": bool(signed_maps),
         "random_map": dict(random_map) if random_map else None,
         "metrics": "deletion (black) and insertion (blurred) curves, "
         "helpers.evaluation.deletion_insertion",
@@ -189,7 +216,7 @@ def write_submission(
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     files.append(out / MANIFEST_FILE)
 
-    fig = grid_figure(image, results, title)
+    fig = grid_figure(image, results, title, signed_maps)
     fig.savefig(out / GRID_FILE, dpi=100)
     plt.close(fig)
     files.append(out / GRID_FILE)
@@ -223,6 +250,7 @@ def make_report(
     answers: Mapping | None = None,
     command: str | None = None,
     progress: Progress = print,
+    signed_maps: bool = False,
 ) -> Report:
     """Run the methods on one image and save everything a submission needs.
 
@@ -238,6 +266,8 @@ def make_report(
         answers: ``{method: {column: text}}`` for the qualitative columns.
         command: the command line that made the folder (recorded in the manifest).
         progress: receives progress lines (``print``; None for silence).
+        signed_maps: draw Integrated Gradients and gradient x input signed on a grey photo
+            (default: their magnitude, which a student can read).
     """
     from ..models.scores import top_k
 
@@ -264,6 +294,7 @@ def make_report(
         answers=answers,
         command=command,
         progress=progress,
+        signed_maps=signed_maps,
     )
     if progress:
         progress(f"saved {len(report.files)} files in {out}/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from .batching import Progress, chunks, prepare, progress_bar, unbatch
 from .gradients import ClassIndex
+from .ig_path import adaptive_path_integral, auto_evaluations, check_auto_settings
 from .kernels import weighted_path_gradients
 
 
@@ -20,6 +22,8 @@ class Completeness:
     attribution_sum: float
     score_input: float
     score_baseline: float
+    steps: int | None = None  # intervals of the path integral used
+    converged: bool | None = None  # steps="auto": False if it stopped at max_steps
 
     @property
     def score_difference(self) -> float:
@@ -41,6 +45,8 @@ class Completeness:
             f"sum of attributions {self.attribution_sum:.4f} vs f(x) - f(x') = "
             f"{self.score_input:.4f} - {self.score_baseline:.4f} = {self.score_difference:.4f}: "
             f"gap {self.relative_gap:.2%}"
+            + ("" if self.steps is None else f" with {self.steps} steps")
+            + (" (stopped at max_steps before the tolerance)" if self.converged is False else "")
         )
 
 
@@ -72,7 +78,9 @@ def integrated_gradients(
     image: np.ndarray,
     class_index: ClassIndex,
     baseline: float | np.ndarray | None = None,
-    steps: int = 64,
+    steps: int | str = "auto",
+    tolerance: float = 0.05,
+    max_steps: int = 512,
     batch_size: int | None = None,
     progress: Progress = None,
 ) -> IntegratedGradientsResult:
@@ -86,9 +94,20 @@ def integrated_gradients(
     Completeness says sum(attributions) = f(x) - f(x'); the result reports how far the
     numerical integral is from that (``result.completeness.relative_gap``). More steps
     shrink the gap, not always monotonically.
+
+    ``steps="auto"`` (default) refines the integral until the gap is at most ``tolerance``
+    (5 %) and a further doubling agrees with it (:mod:`helpers.methods.ig_path`: points
+    dense near the baseline, every gradient reused), with at most ``max_steps`` intervals;
+    ``completeness.steps`` and ``completeness.converged`` say what it took (a warning
+    when it stopped at the cap). An integer gives the plain trapezoid rule on that many
+    equal intervals (``tolerance`` and ``max_steps`` are then not used).
     """
+    if steps == "auto":
+        return _integrated_gradients_auto(
+            model, image, class_index, baseline, tolerance, max_steps, batch_size, progress
+        )
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        raise ValueError(f"steps must be a positive integer or 'auto', got {steps!r}")
     batch, classes, single, size = prepare(model, image, class_index, batch_size)
     alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)
     weights = np.full(steps + 1, 1.0 / steps)
@@ -117,7 +136,49 @@ def integrated_gradients(
                     float(attribution.sum(dtype=np.float64)),
                     endpoint_scores["input"],
                     endpoint_scores["baseline"],
+                    steps=steps,
                 )
             )
+    stacked = unbatch(np.stack(attributions), single)
+    return IntegratedGradientsResult(stacked, checks[0] if single else checks)
+
+
+def _integrated_gradients_auto(
+    model, image, class_index, baseline, tolerance, max_steps, batch_size, progress
+) -> IntegratedGradientsResult:
+    """``steps="auto"``: :func:`~helpers.methods.ig_path.adaptive_path_integral` per image."""
+    check_auto_settings(tolerance, max_steps)
+    batch, classes, single, size = prepare(model, image, class_index, batch_size)
+    cap = auto_evaluations(max_steps)  # the bar's total: the most it can take per image
+    attributions, checks = [], []
+    with progress_bar(cap * len(batch), progress, "Integrated Gradients", size) as advance:
+        for img, cls in zip(batch, classes, strict=True):
+            base = baseline_image(img, baseline)
+            delta = img - base
+            done = [0]
+
+            def counted(count: int, done=done) -> None:
+                done[0] += count
+                advance(count)
+
+            path = adaptive_path_integral(
+                model, base, delta, int(cls), size, tolerance, max_steps, counted
+            )
+            advance(cap - done[0])  # stopped before the cap: the rest of this image's share
+            attribution = (delta * path.integral).astype(np.float32)
+            check = Completeness(
+                float(attribution.sum(dtype=np.float64)),
+                path.score_input,
+                path.score_baseline,
+                steps=path.steps,
+                converged=path.converged,
+            )
+            if not path.converged:
+                warnings.warn(
+                    f"Integrated Gradients did not reach tolerance {tolerance:.0%}: {check}",
+                    stacklevel=3,
+                )
+            attributions.append(attribution)
+            checks.append(check)
     stacked = unbatch(np.stack(attributions), single)
     return IntegratedGradientsResult(stacked, checks[0] if single else checks)

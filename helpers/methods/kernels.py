@@ -19,19 +19,27 @@ from ..models.scores import logits_model
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def input_gradient_function(scorer: keras.Model, model: keras.Model):
+    """A tf.function (images, classes) -> (d score / d images, scores) for a ``scorer`` that
+    maps ``model``'s input images to class scores, traced once for any batch size."""
+    spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
+
+    @tf.function(input_signature=[spec, tf.TensorSpec([None], tf.int32)])
+    def input_gradients(images, classes):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            scores = tf.gather(scorer(images, training=False), classes, batch_dims=1)
+        return tape.gradient(scores, images), scores
+
+    return input_gradients
+
+
 class _Compiled:
     """tf.functions for one model, traced once for any batch size."""
 
     def __init__(self, model: keras.Model):
         scorer = logits_model(model)
-        spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
-
-        @tf.function(input_signature=[spec, tf.TensorSpec([None], tf.int32)])
-        def input_gradients(images, classes):
-            with tf.GradientTape() as tape:
-                tape.watch(images)
-                scores = tf.gather(scorer(images, training=False), classes, batch_dims=1)
-            return tape.gradient(scores, images), scores
+        input_gradients = input_gradient_function(scorer, model)
 
         image_spec = tf.TensorSpec(model.inputs[0].shape[1:], tf.float32)
         vector = tf.TensorSpec([None], tf.float32)

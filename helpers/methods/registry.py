@@ -96,6 +96,9 @@ class Method:
     passes: Callable[[Mapping[str, Any], tuple[int, int]], Passes] = lambda s, hw: Passes(1)
     controls: tuple[Control, ...] = ()
     aliases: tuple[str, ...] = ()
+    #: Run when no method is named (the assignment and ``helpers.explain``); ``"all"`` runs
+    #: every method. Variants that add little for a first comparison are opt-in.
+    by_default: bool = True
 
     def __post_init__(self) -> None:
         if self.map not in MAP_REDUCTIONS:
@@ -121,6 +124,13 @@ class Method:
     def map_description(self) -> str:
         return self.map_text or MAP_REDUCTIONS[self.map]
 
+    @property
+    def signed(self) -> bool:
+        """True when the 2-D map is signed (``map="sum"``: Integrated Gradients, gradient x
+        input). Pictures then show its magnitude by default, or the signed map on a grey
+        photo when asked (:mod:`helpers.viz.attribution`)."""
+        return self.map == "sum"
+
     def run(self, model, image: np.ndarray, class_index, **settings: Any):
         """Call the method with its defaults (overridden by ``settings``); returns
         ``(2-D map(s), raw attributions or None, completeness or None)``."""
@@ -145,7 +155,7 @@ NONE_WORDS = {"baseline": "black", "layer": "last conv block", "fill": "mean col
 def _word(key: str, value: Any) -> str:
     if value is None:
         return NONE_WORDS.get(key, "default")
-    if key == "noise" and isinstance(value, float):
+    if key in ("noise", "tolerance") and isinstance(value, float):
         return f"{value:.0%}"
     if isinstance(value, np.ndarray):
         return f"array {value.shape}"
@@ -184,13 +194,14 @@ def _norm(text: str) -> str:
 
 
 def parse_methods(methods: str | Iterable[str] | None) -> tuple[str, ...]:
-    """Method names from ``"grad_cam,ig"`` or a list; None or ``"all"`` gives every method.
+    """Method names from ``"grad_cam,ig"`` or a list; ``"all"`` gives every method, None the
+    default set (every method whose ``by_default`` is true).
 
     Case, hyphens and aliases are accepted; duplicates are dropped; an unknown name raises
     :class:`UnknownMethodError` naming the closest match and the valid names.
     """
     if methods is None:
-        return tuple(METHODS)
+        return tuple(name for name, m in METHODS.items() if m.by_default)
     aliases = {a: m.name for m in METHODS.values() for a in m.aliases}
     parts = methods.split(",") if isinstance(methods, str) else list(methods)
     chosen: list[str] = []
@@ -228,6 +239,45 @@ def _occlusion_passes(s: Mapping[str, Any], hw: tuple[int, int]) -> Passes:
     return Passes(forward=occlusion_patch_count(hw, s["patch"], s["stride"]) + 1)
 
 
+def _ig_passes(s: Mapping[str, Any], hw: tuple[int, int]) -> Passes:
+    """``steps + 1`` path points; ``steps="auto"`` needs at least 17 (its first level), and
+    how many more depends on the image: the benchmark uses the count a run reports."""
+    return Passes(backward=(16 if s["steps"] == "auto" else s["steps"]) + 1)
+
+
+def _noise_loop(
+    name: str,
+    aliases: tuple[str, ...],
+    title: str,
+    function: str,
+    paper: str,
+    map_text: str,
+    by_default: bool = True,
+) -> Method:
+    """SmoothGrad's noise loop (shared by SmoothGrad, SmoothGrad-squared and VarGrad).
+
+    Defaults measured on EfficientNet-Lite0 (``benchmarks/smoothgrad_defaults.py``): the
+    largest noise at which every course photo keeps at least half its clean class
+    probability (20 %), then the fewest samples whose maps from two seeds correlate
+    >= 0.95 after a 2-pixel blur (100). The paper's 15 %, n = 50 is no smoother than the
+    plain gradient on this model (``helpers.PAPER_NOISE``, ``helpers.PAPER_SAMPLES``).
+    """
+    return Method(
+        name=name, aliases=aliases, title=title, paper=paper,
+        function=f"helpers.methods.{function}",
+        defaults={"n": 100, "noise": 0.20, "seed": 0},
+        fast={"n": 8},
+        map="max_abs",
+        map_text=map_text,
+        passes=lambda s, hw: Passes(backward=s["n"]),
+        controls=(
+            Control("noise", "Noise (of range)", 0.0, 0.5, 0.05, kind="float"),
+            Control("n", "Samples", 4, 200, 4),
+        ),
+        by_default=by_default,
+    )
+
+
 for _method in (
     Method(
         name="grad_cam", aliases=("gradcam",), title="Grad-CAM",
@@ -248,29 +298,21 @@ for _method in (
         map="max_abs",
         map_text="max |gradient| over the RGB channels",
     ),
-    Method(
-        name="smoothgrad", aliases=("sg", "smooth_grad"), title="SmoothGrad",
-        function="helpers.methods.smoothgrad:smoothgrad",
-        paper="Smilkov et al. (2017), SmoothGrad: removing noise by adding noise",
-        defaults={"n": 50, "noise": 0.15, "seed": 0},
-        fast={"n": 8},
-        map="max_abs",
-        map_text="max |averaged gradient| over the RGB channels",
-        passes=lambda s, hw: Passes(backward=s["n"]),
-        controls=(
-            Control("noise", "Noise (of range)", 0.0, 0.5, 0.05, kind="float"),
-            Control("n", "Samples", 4, 100, 2),
-        ),
+    _noise_loop(
+        "smoothgrad", ("sg", "smooth_grad"), "SmoothGrad", "smoothgrad:smoothgrad",
+        "Smilkov et al. (2017), SmoothGrad: removing noise by adding noise",
+        "max |averaged gradient| over the RGB channels",
     ),
     Method(
         name="integrated_gradients", aliases=("ig",), title="Integrated Gradients",
         function="helpers.methods.integrated_gradients:integrated_gradients",
         paper="Sundararajan et al. (2017), Axiomatic attribution for deep networks",
-        defaults={"steps": 64, "baseline": None},  # None: a black image
+        # "auto": refine until the completeness gap is <= tolerance; None: a black image
+        defaults={"steps": "auto", "tolerance": 0.05, "max_steps": 512, "baseline": None},
         fast={"steps": 16},
         map="sum",
-        passes=lambda s, hw: Passes(backward=s["steps"] + 1),
-        controls=(Control("steps", "Steps", 8, 256, 8),),
+        passes=_ig_passes,
+        controls=(Control("tolerance", "Tolerance (gap)", 0.01, 0.2, 0.01, kind="float"),),
     ),
     Method(
         name="gradient_x_input", aliases=("gxi", "gradient_input"), title="Gradient x input",
@@ -290,6 +332,40 @@ for _method in (
             Control("patch", "Patch (px)", 16, 112, 8),
             Control("stride", "Stride", 8, 112, 8),
         ),
+    ),
+    _noise_loop(
+        "smoothgrad_squared", ("sg2", "smoothgrad2"), "SmoothGrad-squared",
+        "vargrad:smoothgrad_squared", "Hooker et al. (2019), A benchmark for "
+        "interpretability methods in deep neural networks",
+        "max over the RGB channels of the mean squared gradient",
+        by_default=False,
+    ),
+    _noise_loop(
+        "vargrad", ("var_grad",), "VarGrad", "vargrad:vargrad",
+        "Adebayo et al. (2018), Sanity checks for saliency maps",
+        "max over the RGB channels of the gradient's variance under the noise",
+        by_default=False,
+    ),
+    Method(
+        name="guided_backprop", aliases=("guided_backpropagation", "gbp"),
+        title="Guided Backprop",
+        function="helpers.methods.guided:guided_backprop",
+        paper="Springenberg et al. (2015), Striving for simplicity: the all convolutional net",
+        map="max_abs",
+        map_text="max |guided gradient| over the RGB channels",
+        passes=lambda s, hw: Passes(backward=1),
+    ),
+    Method(
+        name="guided_grad_cam", aliases=("guided_gradcam", "ggc"), title="Guided Grad-CAM",
+        function="helpers.methods.guided:guided_grad_cam",
+        paper="Selvaraju et al. (2017), Grad-CAM: visual explanations from deep networks "
+        "via gradient-based localization",
+        defaults={"layer": None},  # None: helpers.grad_cam_layer, as for Grad-CAM
+        map="max_abs",
+        map_text="max over the RGB channels of |guided gradient| x Grad-CAM",
+        passes=lambda s, hw: Passes(backward=2),  # guided backprop + Grad-CAM's partial pass
+        controls=(Control("layer", "Layer", kind="layer"),),
+        by_default=False,
     ),
 ):
     register(_method)

@@ -33,6 +33,7 @@ from ..data.labels import ClassIndexError, class_names, find_class, resolve_clas
 from ..methods.registry import METHODS, Method
 from ..models.layers import conv_layer_names, grad_cam_layer
 from ..models.scores import top_k
+from .attribution import show_attribution
 from .plots import show_map
 
 
@@ -314,6 +315,8 @@ class SaliencyExplorer:
             self.model, image, cls, progress=self._set_progress, **self.settings(method)
         )
         note = "" if completeness is None else f"completeness gap {completeness.relative_gap:.1%}"
+        if getattr(completeness, "steps", None):
+            note += f" with {completeness.steps} steps"
         return values, note
 
     def render(self) -> np.ndarray:
@@ -334,12 +337,14 @@ class SaliencyExplorer:
         self.last_map, self.last_key = values, key
         settings = ", ".join(f"{p}={v}" for p, v in params)
         title = f"{method}{f' ({settings})' if settings else ''}, class {cls}"
-        self.view.value = self._png(image, values, title)
+        self.view.value = self._png(image, values, title, method_by_title(method).signed)
         source = "from the cache" if cached else "computed"
         self.status.value = f"{title}: {source}{'; ' + note if note else ''}."
         return values
 
-    def _png(self, image: np.ndarray, values: np.ndarray, title: str) -> bytes:
+    def _png(self, image: np.ndarray, values: np.ndarray, title: str, signed: bool) -> bytes:
+        """Input, overlay, raw map. A signed map (IG, gradient x input) is overlaid as its
+        magnitude on a grey photo, readable; the raw panel keeps its signs."""
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(10, 3.6))
@@ -347,9 +352,11 @@ class SaliencyExplorer:
         axes[0].imshow(np.clip(image / 255.0, 0, 1))
         axes[0].set_title(f"input: {self.image_name}", fontsize=10)
         axes[0].axis("off")
-        show_map(
-            axes[1], values, image, "overlay", alpha=self.controls["alpha"].value, colorbar=False
-        )
+        if signed:
+            show_attribution(axes[1], values, image, title="|magnitude| overlay", colorbar=False)
+        else:
+            alpha = self.controls["alpha"].value
+            show_map(axes[1], values, image, "overlay", alpha=alpha, colorbar=False)
         show_map(axes[2], values, None, "raw map")
         fig.suptitle(title, fontsize=11)
         fig.tight_layout()
@@ -372,7 +379,7 @@ def explorer(
     the model's input); default the bundled photos (cat, espresso, rocket, grace_hopper).
     Returns a :class:`SaliencyExplorer`: ``.widget`` (the user interface), ``.controls``
     (its widgets by name: image, upload, class, class_search, method, alpha, and one per
-    setting of the registered methods: layer, noise, n, steps, patch, stride),
+    setting of the registered methods: layer, noise, n, tolerance, patch, stride),
     ``.render()``, ``.last_map``, ``.cache`` and ``.compute_count``.
     """
     return SaliencyExplorer(model, images)

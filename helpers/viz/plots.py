@@ -6,7 +6,7 @@ a percentile of the values, never at the maximum. A flat map is drawn as zeros, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import matplotlib as mpl
@@ -147,10 +147,15 @@ def plot_maps(
     percentile: float = 99.0,
     alpha: float = 0.5,
     panel_size: float = 3.2,
+    attributions: Collection[str] = (),
+    signed: bool = False,
 ):
     """A grid: the image first, then one titled panel per map. Returns the figure.
 
-    3-channel attributions are reduced with max |a| over channels for display.
+    3-channel attributions are reduced with max |a| over channels for display. Panels
+    named in ``attributions`` hold signed attributions (Integrated Gradients, gradient x
+    input): drawn readably with :func:`helpers.show_attribution`, their magnitude by
+    default, the signed map on a grey photo if ``signed``.
     """
     panels = [("input", None), *maps.items()]
     ncols = ncols or min(len(panels), 4)
@@ -165,6 +170,11 @@ def plot_maps(
             ax.axis("off")
             continue
         values = np.asarray(values)
+        if title in attributions and overlay_on_image:
+            from .attribution import show_attribution
+
+            show_attribution(ax, values, image, signed, title, percentile, colorbar)
+            continue
         if values.ndim == 3:
             values = reduce_channels(values)
         show_map(
@@ -194,15 +204,20 @@ def save_map_png(
     signed: bool | None = None,
 ) -> Path:
     """Save a map as a PNG at the map's own resolution (colourised, over ``image`` if given)."""
-    from PIL import Image
-
     values = _as_map(values)
     rgb = (
         colorize(values, cmap, percentile, signed)
         if image is None
         else overlay(image, values, alpha, cmap, percentile, signed)
     )
+    return save_rgb_png(rgb, path)
+
+
+def save_rgb_png(rgb: np.ndarray, path: str | Path) -> Path:
+    """Save an RGB image (H, W, 3) in [0, 1] as a PNG (folders made as needed)."""
+    from PIL import Image
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray((rgb * 255).round().astype(np.uint8)).save(path)
+    Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)).save(path)
     return path
