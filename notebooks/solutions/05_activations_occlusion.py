@@ -52,7 +52,7 @@ def exercise_3(model, cat, class_index, last_maps):
     from scipy.stats import spearmanr
 
     parts = helpers.grad_cam_parts(model, cat, class_index)
-    active = set(helpers.strongest_channels(last_maps, 8))
+    active = {int(k) for k in helpers.strongest_channels(last_maps, 8)}
     weighted = set(np.argsort(parts.channel_weights)[-8:].tolist())
     rho = spearmanr(last_maps.mean(axis=(0, 1)), parts.channel_weights).statistic
     print(f"8 most active channels {sorted(active)}; 8 largest weights {sorted(weighted)}: "
