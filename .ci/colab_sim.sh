@@ -46,7 +46,7 @@ fi
 
 # run: a local "GitHub": a bare clone of this checkout with the published branch at HEAD
 # (committed work only: commit before running this by hand)
-branch="$("$SIM/venv/bin/python" -c "import tomllib; print(tomllib.load(open('$ROOT/course.toml', 'rb'))['branch'])")"
+branch="$("$SIM/venv/bin/python" -c "import tomllib; print(tomllib.load(open('$ROOT/pyproject.toml', 'rb'))['tool']['course']['branch'])")"
 rm -rf "$SIM/origin.git" "$SIM/content"
 git clone --quiet --bare "$ROOT" "$SIM/origin.git"
 git -C "$SIM/origin.git" update-ref "refs/heads/$branch" "$(git -C "$ROOT" rev-parse HEAD)"

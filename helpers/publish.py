@@ -1,9 +1,10 @@
 """Publish the course under another repository: one command rewrites every link to it.
 
-``course.toml`` holds the repository URL and branch. ``python -m helpers.publish URL
-[--branch B]`` writes them there and rewrites the README's Colab badges and links, each
-notebook's badge and each setup cell (``COURSE_REPO`` / ``COURSE_BRANCH``).
-``python -m helpers.publish --check`` lists anything out of step (a test runs it).
+``pyproject.toml``'s ``[tool.course]`` table holds the repository URL and branch.
+``python -m helpers.publish URL [--branch B]`` writes them there and rewrites the README's
+Colab badges and links, each notebook's badge and each setup cell (``COURSE_REPO`` /
+``COURSE_BRANCH``). ``python -m helpers.publish --check`` lists anything out of step (a
+test runs it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .paths import PROJECT_ROOT
 
-LOCATION_FILE = "course.toml"
+LOCATION_FILE = "pyproject.toml"  # its [tool.course] table: repo, branch
 GITHUB_URL = re.compile(r"https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?")
 BRANCH_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./-]*")
 PROG = "python -m helpers.publish"
@@ -28,8 +29,8 @@ class PublishError(ValueError):
 
 
 def read_location(root: Path = PROJECT_ROOT) -> tuple[str, str]:
-    """The course's repository URL and branch, from ``course.toml``."""
-    data = tomllib.loads((root / LOCATION_FILE).read_text(encoding="utf-8"))
+    """The course's repository URL and branch, from ``pyproject.toml``'s ``[tool.course]``."""
+    data = tomllib.loads((root / LOCATION_FILE).read_text(encoding="utf-8"))["tool"]["course"]
     return data["repo"], data["branch"]
 
 
@@ -103,7 +104,7 @@ def publish(url: str, branch: str = "main", root: Path = PROJECT_ROOT) -> list[P
 
 
 def problems(root: Path = PROJECT_ROOT) -> list[str]:
-    """Every place where the README or a notebook does not point at ``course.toml``'s URL."""
+    """Every place where the README or a notebook does not point at ``[tool.course]``'s URL."""
     repo, branch = read_location(root)
     badge = _badge_base(repo, branch)
     found = []

@@ -192,7 +192,7 @@ def test_integrated_gradients_completeness_on_lite0_cat(lite0, cat):
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"n": 0}, "positive integer"), ({"noise": -0.1}, "fraction of the input range")],
+    [({"n": 0}, "whole number >= 1"), ({"noise": -0.1}, "fraction of the input range")],
 )
 def test_smoothgrad_bad_arguments(kwargs, match):
     model, _, _ = linear_model()

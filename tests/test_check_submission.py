@@ -114,7 +114,13 @@ def test_fewer_than_three_methods(tmp_path):
 
 
 def test_empty_and_placeholder_answers_are_listed_per_row(copy):
-    fill_answers(copy, {"smoothgrad": {"noise_level": ""}, "occlusion": {"on_the_object": "TODO"}})
+    from helpers.assignment.table import read_table_cells
+    from helpers.assignment.table_file import write_table_file
+
+    cells = read_table_cells(copy)  # a student blanks one answer in the csv
+    cells.row_of("smoothgrad")[cells.column("noise_level")] = ""
+    write_table_file(copy / "comparison.csv", cells)
+    fill_answers(copy, {"occlusion": {"on_the_object": "TODO"}})
     problems = check_submission(copy)
     assert [p.kind for p in problems] == ["empty_answers", "empty_answers"]
     assert "table row smoothgrad: no answer yet for noise_level" in problems[0].message

@@ -193,16 +193,24 @@ def test_answers_are_written_kept_on_rerun_and_stale_maps_removed(made, espresso
     with pytest.raises(ReportError, match="not in the table"):
         fill_answers(out, {"smoothgrad": {"noise_level": "low"}})
 
-    # Saving again with fewer methods keeps the answers and removes the old maps.
+    # Saving again with fewer methods keeps every answer, row and map ...
     messages = []
     fewer = {m: report.results[m] for m in ("grad_cam", "vanilla_gradients")}
     write_submission(out, espresso, 967, fewer, progress=messages.append)
     assert any("kept your answers" in m for m in messages)
     again = read_table(out)
+    assert list(again["method"]) == list(FAST_METHODS)
+    assert unanswered(again) == []
+    assert (out / "occlusion.png").exists() and (out / "occlusion.npy").exists()
+    # ... unless asked to replace them: then the old maps go and the table is backed up.
+    write_submission(out, espresso, 967, fewer, replace=True, progress=messages.append)
+    again = read_table(out)
     assert list(again["method"]) == ["grad_cam", "vanilla_gradients"]
     assert unanswered(again) == []
     assert not (out / "occlusion.png").exists() and not (out / "occlusion.npy").exists()
     assert not (out / "integrated_gradients_attributions.npy").exists()
+    backups = list(out.glob("comparison-backup-*.csv"))
+    assert len(backups) == 1 and "answer for occlusion" in backups[0].read_text()
 
 
 def test_report_command_rewrites_markdown_after_a_hand_edited_csv(tmp_path):

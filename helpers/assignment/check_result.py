@@ -77,6 +77,17 @@ def open_inside(
         return None
 
 
+def open_required(
+    folder: Path, name: str, result: CheckResult, bad_kind: str, missing_kind: str, why: str
+) -> Path | None:
+    """Like :func:`open_inside`, and a missing file is a ``missing_kind`` problem saying
+    ``why`` (unless it was already reported as unsafe)."""
+    path = open_inside(folder, name, result, bad_kind)
+    if path is None and not any(p.kind == bad_kind for p in result.problems):
+        result.add(missing_kind, why)
+    return path
+
+
 def short(value: object, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -46,7 +46,7 @@ import numpy as np
 from ..data.images import SAMPLE_IMAGES
 from ..data.labels import NUM_CLASSES, class_names
 from ..methods.registry import METHODS
-from .check_result import CheckResult, Problem, open_inside, short
+from .check_result import CheckResult, Problem, open_inside, open_required, short
 from .rules import (
     BIG_CATS,
     CAT_RULE,
@@ -86,14 +86,12 @@ def _cat_photo_sha256() -> str:
 
 
 def _check_manifest(folder: Path, result: CheckResult) -> dict:
-    path = open_inside(folder, MANIFEST_FILE, result, "bad_manifest")
+    path = open_required(
+        folder, MANIFEST_FILE, result, "bad_manifest", "missing_manifest",
+        f"{MANIFEST_FILE} is missing: it names the class and the image. Write the "
+        "folder with the assignment notebook or `python -m helpers.explain`.",
+    )
     if path is None:
-        if not any(p.kind == "bad_manifest" for p in result.problems):
-            result.add(
-                "missing_manifest",
-                f"{MANIFEST_FILE} is missing: it names the class and the image. Write the "
-                "folder with the assignment notebook or `python -m helpers.explain`.",
-            )
         return {}
     try:
         manifest = read_json(path)

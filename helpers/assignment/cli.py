@@ -10,8 +10,12 @@ grid, comparison.csv/.md with empty qualitative columns, submission.json). IMAGE
 or the name of a bundled photo (cat, espresso, grace_hopper, rocket). Arguments are
 checked before TensorFlow is imported, so mistakes are reported at once.
 
-Exit status: 0 done; 2 a wrong argument (one-line message, no traceback); 1 the model
-could not be loaded.
+Exit status: 0 done; 2 a wrong argument or a folder it must not write over (one-line
+message, no traceback); 1 the model could not be loaded or the run failed (one line).
+
+The output folder is the student's (:mod:`helpers.assignment.folder`): answers and the
+maps of methods not run again are kept (``--replace`` drops them, keeping a backup of the
+table), a table it cannot read is never rewritten, the input image is never overwritten.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from ..data.labels import ClassIndexError, class_name, resolve_class, suggest_cl
 from ..methods.registry import METHODS, methods_help
 from .choices import choose_image, default_out_dir, prediction_check
 from .rules import (
+    CSV_FILE,
     DOMESTIC_CATS,
     FAST_METRIC_STEPS,
     MARKDOWN_FILE,
@@ -82,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         "its weights can be had, else the default)",
     )
     parser.add_argument("--out", help="output folder (default: results/<class_name>)")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="drop the maps and rows of methods not run now (kept otherwise) and allow "
+        "starting over a folder made for another class, image or model; the old "
+        "comparison.csv is kept as comparison-backup-<time>.csv",
+    )
     parser.add_argument(
         "--fast",
         action="store_true",
@@ -144,6 +156,28 @@ def _check_arguments(args) -> tuple[Path, str, int, tuple[str, ...]]:
 
 
 def run(argv: list[str] | None = None) -> int:
+    """The command; returns its exit status. No traceback reaches the user."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:  # argparse: --help or a usage error already printed
+        return int(exc.code or 0)
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its message (with its type when that says more)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, (ReportError, OSError)):
+        return text
+    return f"{text} ({type(exc).__name__})"
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         path, source, class_index, methods = _check_arguments(args)
@@ -151,11 +185,14 @@ def run(argv: list[str] | None = None) -> int:
             image = load_image(path)
         except ImageLoadError as exc:
             raise UsageError(str(exc)) from None
-    except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        out = Path(args.out) if args.out else default_out_dir(class_index)
+        from .folder import plan_folder
+
+        plan_folder(out, methods, class_index, image=image, image_path=path, replace=args.replace)
+    except (UsageError, ReportError) as exc:
+        print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 2
 
-    out = Path(args.out) if args.out else default_out_dir(class_index)
     name = class_name(class_index)
     print(f"image: {path} ({source}), class: {class_index} {name}")
     print(f"methods: {', '.join(methods)}{' (fast settings)' if args.fast else ''}")
@@ -190,20 +227,25 @@ def run(argv: list[str] | None = None) -> int:
     command = "python -m helpers.explain " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
     )
-    report = make_report(
-        model,
-        image,
-        class_index,
-        out,
-        methods,
-        image_path=path,
-        image_source=source,
-        model_why=why,
-        fast=args.fast,
-        signed_maps=args.signed,
-        command=command,
-        progress=lambda line: print(line, flush=True),
-    )
+    try:
+        report = make_report(
+            model,
+            image,
+            class_index,
+            out,
+            methods,
+            image_path=path,
+            image_source=source,
+            model_why=why,
+            fast=args.fast,
+            signed_maps=args.signed,
+            replace=args.replace,
+            command=command,
+            progress=lambda line: print(line, flush=True),
+        )
+    except ReportError as exc:  # e.g. the folder holds another model's maps
+        print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
+        return 2
     print(
         f"done in {time.perf_counter() - start:.1f} s. Next: answer the qualitative columns in "
         f"{report.out_dir / 'comparison.csv'}, then run `python -m helpers.report "
@@ -216,25 +258,48 @@ def main() -> None:
     sys.exit(run())
 
 
+REPORT_USAGE = "python -m helpers.report DIR"
+
+
 def report_main(argv: list[str] | None = None) -> int:
-    """``python -m helpers.report DIR``: rewrite comparison.md from comparison.csv."""
+    """``python -m helpers.report DIR``: rewrite comparison.md from comparison.csv.
+
+    comparison.csv itself is never rewritten (it is the student's file, in whatever form
+    their spreadsheet saved it); anything malformed is one line on stderr, exit status 2.
+    """
+    prog = "python -m helpers.report"
+    try:
+        return _report(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except (ReportError, OSError) as exc:
+        print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _report(args: list[str]) -> int:
     from .table import fill_answers, unanswered
 
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or args[0] in ("-h", "--help"):
+    if args and args[0] in ("-h", "--help"):
         print(
             "usage: python -m helpers.report DIR\n\nRewrite DIR/comparison.md from "
             "DIR/comparison.csv (after you filled in the answers in the csv by hand)."
         )
-        return 0 if args and args[0] in ("-h", "--help") else 2
-    try:
-        table = fill_answers(args[0])
-    except ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 0
+    if len(args) != 1:
+        raise ReportError(f"give one folder, got {len(args)} arguments (usage: {REPORT_USAGE})")
+    folder = Path(args[0])
+    if not folder.is_dir():
+        what = "does not exist" if not folder.exists() else "is not a folder"
+        raise ReportError(f"{folder} {what}: give the folder that holds {CSV_FILE}")
+    table = fill_answers(folder)
     missing = unanswered(table)
     print(
-        f"rewrote {Path(args[0]) / MARKDOWN_FILE} ({len(table)} methods, "
+        f"rewrote {folder / MARKDOWN_FILE} ({len(table)} methods, "
         f"{len(missing)} answers still empty)"
     )
     return 0

@@ -193,15 +193,31 @@ def read_text(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> str:
 
 
 def read_text_table(
-    path: Path, expected: Iterable[str], max_bytes: int = MAX_TEXT_BYTES
+    path: Path, expected: Iterable[str], max_bytes: int = MAX_TEXT_BYTES, strict: bool = False
 ) -> tuple[list[str], list[dict[str, str]], str]:
     """(header, rows, note) of a CSV file whose separator is ``,``, ``;`` or a tab.
 
     The separator chosen is the one whose header holds most of the ``expected`` column
     names; header names are stripped of spaces. ``note`` says what was not the default
-    (e.g. "cp1252, ';'-separated") or is empty.
+    (e.g. "cp1252, ';'-separated") or is empty. ``strict``: see :func:`parse_text_table`.
     """
     text, encoding = decode_text(read_bytes(path, max_bytes), path.name)
+    header, cell_rows, best = parse_text_table(text, path.name, expected, strict)
+    rows = [dict(zip(header, cells, strict=False)) for cells in cell_rows]
+    notes = [encoding] if encoding != "utf-8" else []
+    notes += [f"{'tab' if best == chr(9) else repr(best)}-separated"] if best != "," else []
+    return header, rows, ", ".join(notes)
+
+
+def parse_text_table(
+    text: str, name: str, expected: Iterable[str], strict: bool = False
+) -> tuple[list[str], list[list[str]], str]:
+    """(header, rows of cells, separator) of CSV text; blank rows are skipped.
+
+    ``strict``: a row with more cells than the header (an answer with an unquoted
+    separator in it, which would shift every cell after it) raises :class:`UnsafeFileError`
+    naming its line, instead of being cut to the header's length.
+    """
     expected = list(expected)
     first = text.lstrip().split("\n", 1)[0]
     best = max(
@@ -212,14 +228,24 @@ def read_text_table(
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=best)
         header = [c.strip() for c in next(reader, [])]
         rows = []
-        for cells in reader:
+        while True:
+            start = reader.line_num + 1  # the line the row starts on (a cell may span lines)
+            cells = next(reader, None)
+            if cells is None:
+                break
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_CSV_ROWS:
-                raise UnsafeFileError(f"{path.name} has more than {MAX_CSV_ROWS} rows")
-            rows.append(dict(zip(header, cells, strict=False)))
+                raise UnsafeFileError(f"{name} has more than {MAX_CSV_ROWS} rows")
+            if strict and len(cells) > len(header):
+                sep = "tab" if best == "\t" else repr(best)
+                raise UnsafeFileError(
+                    f"{name} line {start} (row {cells[0].strip()[:40]!r}) has "
+                    f"{len(cells)} cells for {len(header)} columns: an answer holds a {sep} "
+                    'without quotes. Put that answer in double quotes ("low, some speckle") '
+                    "or save the file from a spreadsheet program"
+                )
+            rows.append(cells)
     except csv.Error as exc:
-        raise UnsafeFileError(f"{path.name} cannot be read as CSV ({exc})") from None
-    notes = [encoding] if encoding != "utf-8" else []
-    notes += [f"{'tab' if best == chr(9) else repr(best)}-separated"] if best != "," else []
-    return header, rows, ", ".join(notes)
+        raise UnsafeFileError(f"{name} cannot be read as CSV ({exc})") from None
+    return header, rows, best

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -33,20 +34,27 @@ from ..data.labels import class_name as _class_name
 from ..data.labels import resolve_class
 from ..methods.registry import METHODS
 from .choices import default_out_dir
+from .folder import backup_table, plan_folder, remove_method_files, write_replacing
 from .rules import (
+    COMPUTED_COLUMNS,
     CSV_FILE,
     FAST_METRIC_STEPS,
     FORMAT_VERSION,
     GRID_FILE,
     INPUT_FILE,
     MANIFEST_FILE,
-    MARKDOWN_FILE,
     METRIC_STEPS,
     QUALITATIVE_COLUMNS,
-    ReportError,
 )
-from .run import MethodResult, Progress, random_map_scores, run_methods
-from .table import comparison_table, read_table, write_table
+from .run import MethodResult, Progress, chosen_methods, random_map_scores, run_methods
+from .table import (
+    check_answers,
+    comparison_table,
+    frame_from_table_file,
+    merge_table,
+    write_markdown,
+)
+from .table_file import parse_number, replace_file, table_bytes
 
 
 def _sha256(path: Path) -> str:
@@ -78,15 +86,6 @@ def grid_figure(
         image, maps, ncols=min(len(maps) + 1, 4), suptitle=title, attributions=signed,
         signed=signed_maps,
     )
-
-
-def _remove_old_outputs(out: Path) -> None:
-    """Delete the files an earlier run wrote (and only those), so no stale map survives."""
-    names = [INPUT_FILE, GRID_FILE, MARKDOWN_FILE, MANIFEST_FILE]
-    for method in METHODS:  # every registered method's files
-        names += [f"{method}.png", f"{method}.npy", f"{method}_attributions.npy"]
-    for name in names:
-        (out / name).unlink(missing_ok=True)
 
 
 @dataclass
@@ -123,19 +122,23 @@ def write_submission(
     top5: list | None = None,
     random_map: Mapping[str, float] | None = None,
     answers: Mapping | None = None,
-    keep_answers: bool = True,
+    replace: bool = False,
     command: str | None = None,
     progress: Progress = None,
     signed_maps: bool = False,
 ) -> Report:
     """Save maps, grid, table and manifest for results already computed.
 
-    With ``keep_answers`` (default), answers already written in an existing
-    comparison.csv of the folder are kept for the methods that are run again;
-    ``answers`` given here take precedence over them. ``command``: the command line that
-    made the folder, if any (recorded in the manifest). ``signed_maps``: draw signed maps
-    (Integrated Gradients, gradient x input) signed on a grey photo instead of as their
-    magnitude, in their PNGs and the grid (the saved .npy maps are the same either way).
+    The folder is the student's (:mod:`helpers.assignment.folder`): an existing
+    comparison.csv is read as spreadsheets save it and merged (answers, added columns and
+    rows, separator and encoding kept); methods not run again keep their maps and rows
+    unless ``replace``; a table that cannot be read, a run for another class, image or
+    model over earlier work, or an output file that is the input image is refused with
+    :class:`ReportError` before anything is written. ``answers`` (non-empty texts) replace
+    the table's. ``command``: the command line that made the folder (for the manifest).
+    ``signed_maps``: draw signed maps (Integrated Gradients, gradient x input) signed on a
+    grey photo instead of as their magnitude, in their PNGs and the grid (the saved .npy
+    maps are the same either way).
     """
     import matplotlib.pyplot as plt
 
@@ -144,46 +147,73 @@ def write_submission(
     from ..viz.plots import save_map_png
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     class_index = resolve_class(class_index)
     name = _class_name(class_index)
-    kept: dict[str, dict[str, str]] = {}
-    if keep_answers and (out / CSV_FILE).is_file():
-        try:
-            old = read_table(out)
-        except (ReportError, ValueError):
-            old = None
-        if old is not None:
-            for row in old.to_dict("records"):
-                filled = {c: row[c] for c in QUALITATIVE_COLUMNS if str(row[c]).strip()}
-                if row["method"] in results and filled:
-                    kept[row["method"]] = filled
-            if kept and progress:
-                progress(f"kept your answers from the existing {CSV_FILE} for {', '.join(kept)}")
-    merged = {m: {**kept.get(m, {}), **dict((answers or {}).get(m, {}))} for m in results}
-    table = comparison_table(results, {m: a for m, a in merged.items() if a})
-    _remove_old_outputs(out)
-    (out / CSV_FILE).unlink(missing_ok=True)
+    answers = check_answers(answers or {}, list(results))
+    image = np.asarray(image, np.float32)
+    plan = plan_folder(
+        out,
+        results,
+        class_index,
+        image=image,
+        image_path=image_path,
+        model_name=model_name or None,
+        replace=replace,
+    )
+    say = progress or (lambda line: None)
+    out.mkdir(parents=True, exist_ok=True)
+    if plan.backup:
+        say(f"your previous table is kept as {backup_table(out).name}")
+    if plan.dropped:
+        remove_method_files(out, plan.dropped)
+        say(f"removed the maps of {', '.join(plan.dropped)} (--replace)")
+    if plan.kept:
+        say(f"kept the maps, rows and answers of {', '.join(plan.kept)} from the earlier run")
+    old = plan.old_table
+    if old is not None and plan.carry_answers:
+        carried = [
+            m
+            for m in results
+            if (row := old.row_of(m)) is not None
+            and any(old.cell(row, c).strip() for c in QUALITATIVE_COLUMNS)
+        ]
+        if carried:
+            say(f"kept your answers from the existing {CSV_FILE} for {', '.join(carried)}")
+    cells = merge_table(
+        old, results, answers, not (replace or plan.differences), plan.carry_answers
+    )
 
     from PIL import Image
 
-    image = np.asarray(image, np.float32)
-    files = [out / INPUT_FILE]
-    Image.fromarray(np.clip(image, 0, 255).round().astype(np.uint8)).save(files[0])
+    pixels = Image.fromarray(np.clip(image, 0, 255).round().astype(np.uint8))
+    files = [write_replacing(out / INPUT_FILE, pixels.save)]
     for method, r in results.items():
-        png = out / f"{method}.png"
+        display = r.display_map.astype(np.float32)
         if METHODS[method].signed:
-            files.append(save_attribution_png(r.display_map, png, image, signed_maps))
+            files.append(
+                write_replacing(
+                    out / f"{method}.png",
+                    lambda p, d=display: save_attribution_png(d, p, image, signed_maps),
+                )
+            )
         else:
-            files.append(save_map_png(r.display_map, png, image=image))
-        np.save(out / f"{method}.npy", r.display_map.astype(np.float32))
-        files.append(out / f"{method}.npy")
+            files.append(
+                write_replacing(
+                    out / f"{method}.png", lambda p, d=display: save_map_png(d, p, image=image)
+                )
+            )
+        files.append(write_replacing(out / f"{method}.npy", lambda p, d=display: np.save(p, d)))
         if r.attributions is not None:
-            np.save(out / f"{method}_attributions.npy", np.asarray(r.attributions, np.float32))
-            files.append(out / f"{method}_attributions.npy")
+            raw = np.asarray(r.attributions, np.float32)
+            files.append(
+                write_replacing(out / f"{method}_attributions.npy", lambda p, a=raw: np.save(p, a))
+            )
 
+    shown = _kept_results(out, plan, image.shape[:2], results, cells, say)
     image_path = Path(image_path) if image_path else None
     title = f"class {class_index} {name}" + (f", {model_name}" if model_name else "")
+    previous = plan.old_manifest if plan.kept else {}
+    methods = [m for m in cells.methods() if m in METHODS]
     manifest = {
         "format": FORMAT_VERSION,
         "assignment": "saliency maps: compare XAI methods on one ImageNet class (no cats)",
@@ -201,9 +231,12 @@ def write_submission(
         "class_in_top5": (
             any(int(i) == class_index for i, _, _ in top5) if top5 is not None else None
         ),
-        "methods": list(results),
-        "settings": {m: _jsonable(r.settings) for m, r in results.items()},
-        "display_maps": {m: METHODS[m].map_description for m in results},
+        "methods": methods,
+        "settings": {
+            m: _jsonable(results[m].settings) if m in results else _old(previous, "settings", m)
+            for m in methods
+        },
+        "display_maps": {m: METHODS[m].map_description for m in methods},
         "signed_maps": bool(signed_maps),
         "random_map": dict(random_map) if random_map else None,
         "metrics": "deletion (black) and insertion (blurred) curves, "
@@ -213,15 +246,51 @@ def write_submission(
         "versions": {"python": platform.python_version(), **package_versions()},
         "command": command,
     }
-    (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    files.append(out / MANIFEST_FILE)
+    text = json.dumps(manifest, indent=2) + "\n"
+    files.append(replace_file(out / MANIFEST_FILE, text.encode("utf-8")))
 
-    fig = grid_figure(image, results, title, signed_maps)
-    fig.savefig(out / GRID_FILE, dpi=100)
+    fig = grid_figure(image, shown, title, signed_maps)
+    files.append(write_replacing(out / GRID_FILE, lambda p: fig.savefig(p, dpi=100)))
     plt.close(fig)
-    files.append(out / GRID_FILE)
-    files.extend(write_table(table, out, manifest))
+    data, style = table_bytes(cells)
+    if style != cells.style and old is not None and not plan.backup:
+        say(f"your previous table is kept as {backup_table(out).name}")
+        say(f"{CSV_FILE} is now saved as {style.describe()} (cp1252 cannot hold every character)")
+    replace_file(out / CSV_FILE, data)
+    table = frame_from_table_file(cells)
+    exact = comparison_table(results).set_index("method")[list(COMPUTED_COLUMNS)]
+    for method in results:  # this run's numbers at full precision (the csv rounds them)
+        table.loc[table["method"] == method, list(COMPUTED_COLUMNS)] = exact.loc[method].values
+    files += [out / CSV_FILE, write_markdown(table, out, manifest)]
     return Report(out, image, class_index, name, dict(results), table, manifest, files)
+
+
+def _old(manifest: Mapping, key: str, method: str):
+    value = manifest.get(key)
+    return value.get(method) if isinstance(value, dict) else None
+
+
+def _kept_results(out, plan, shape, results, cells, say) -> dict[str, MethodResult]:
+    """This run's results and, for the grid, the kept methods' saved maps (when readable)."""
+    from .safe_files import UnsafeFileError, inside, read_npy
+
+    shown: dict[str, MethodResult] = {}
+    for method in cells.methods():
+        if method in results:
+            shown[method] = results[method]
+        elif method in plan.kept:
+            try:
+                saved = read_npy(inside(out, f"{method}.npy"), ndim=(2,))
+            except (FileNotFoundError, UnsafeFileError, OSError) as exc:
+                say(f"note: {method}'s saved map is not drawn in the grid ({exc})")
+                continue
+            if saved.shape != tuple(shape):
+                say(f"note: {method}'s saved map is {saved.shape}, not drawn in the grid")
+                continue
+            gap = parse_number(cells.cell(cells.row_of(method), "ig_completeness_gap"))
+            done = SimpleNamespace(relative_gap=gap) if gap == gap else None
+            shown[method] = MethodResult(method, saved.astype(np.float32), None, 0.0, {}, done)
+    return shown
 
 
 def _jsonable(value):
@@ -248,6 +317,7 @@ def make_report(
     fast: bool = False,
     metric_steps: int | None = None,
     answers: Mapping | None = None,
+    replace: bool = False,
     command: str | None = None,
     progress: Progress = print,
     signed_maps: bool = False,
@@ -264,6 +334,9 @@ def make_report(
         model_why: why this model was loaded (:func:`model_reason`).
         settings, fast, metric_steps: see :func:`run_methods`.
         answers: ``{method: {column: text}}`` for the qualitative columns.
+        replace: drop the maps and rows of methods not run now (kept otherwise), and start
+            over a folder made for another class, image or model (refused otherwise);
+            the old table is kept as a timestamped backup.
         command: the command line that made the folder (recorded in the manifest).
         progress: receives progress lines (``print``; None for silence).
         signed_maps: draw Integrated Gradients and gradient x input signed on a grey photo
@@ -274,9 +347,14 @@ def make_report(
     class_index = resolve_class(class_index)
     out = Path(out_dir) if out_dir is not None else default_out_dir(class_index)
     image = np.asarray(image, np.float32)
+    chosen = chosen_methods(methods)
+    plan_folder(  # refuse before the work, not after it
+        out, chosen, class_index, image=image, image_path=image_path,
+        model_name=model.name, replace=replace,
+    )  # fmt: skip
     top5 = top_k(model, image, k=5)
     results = run_methods(
-        model, image, class_index, methods, settings, fast, metric_steps, progress
+        model, image, class_index, chosen, settings, fast, metric_steps, progress
     )
     steps = metric_steps or (FAST_METRIC_STEPS if fast else METRIC_STEPS)
     random_map = random_map_scores(model, image, class_index, steps)
@@ -292,6 +370,7 @@ def make_report(
         top5=top5,
         random_map=random_map,
         answers=answers,
+        replace=replace,
         command=command,
         progress=progress,
         signed_maps=signed_maps,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -22,6 +22,16 @@ from .rules import (
     ReportError,
 )
 from .run import MethodResult
+from .table_file import (
+    CsvStyle,
+    TableFile,
+    format_number,
+    new_table_file,
+    parse_number,
+    read_table_file,
+    replace_file,
+    write_table_file,
+)
 
 
 def _blank_answers() -> dict[str, str]:
@@ -189,56 +199,159 @@ def _markdown_document(table, manifest: Mapping | None) -> str:
 
 
 def read_manifest(out_dir: str | Path) -> dict:
-    """The folder's submission.json ({} if there is none)."""
-    path = Path(out_dir) / MANIFEST_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    """The folder's submission.json ({} if there is none); bounded, never a raw error."""
+    from .safe_files import UnsafeFileError, inside, read_json
+
+    out = Path(out_dir)
+    if not (out / MANIFEST_FILE).exists():
+        return {}
+    try:
+        manifest = read_json(inside(out, MANIFEST_FILE))
+    except (UnsafeFileError, OSError) as exc:
+        raise ReportError(f"{out / MANIFEST_FILE} cannot be read: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise ReportError(f"{out / MANIFEST_FILE} holds a {type(manifest).__name__}, not an object")
+    return manifest
+
+
+def table_file_from_frame(table, style: CsvStyle | None = None) -> TableFile:
+    """The cells of a comparison DataFrame (its columns in order), numbers formatted."""
+    out = TableFile([str(c) for c in table.columns], [], style or CsvStyle())
+    for record in table.to_dict("records"):
+        out.rows.append([_cell_text(c, record[c], out.style) for c in out.header])
+    return out
+
+
+def _cell_text(column: str, value, style: CsvStyle) -> str:
+    if column in COMPUTED_COLUMNS:
+        if isinstance(value, str):
+            return value
+        if column == "runtime_s" and value is not None and value == value:
+            value = round(float(value), 4)
+        return format_number(value, style)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)
+
+
+def frame_from_table_file(table: TableFile):
+    """A DataFrame of the table: every column, computed ones as floats (NaN when empty)."""
+    import pandas as pd
+
+    records = table.records()
+    columns = list(dict.fromkeys(table.header))
+    frame = pd.DataFrame(records, columns=columns).astype(object)
+    for column in COMPUTED_COLUMNS:
+        frame[column] = [parse_number(r[column]) for r in records]
+        frame[column] = frame[column].astype(float)
+    for column in ("method", "settings", *QUALITATIVE_COLUMNS):
+        frame[column] = [r[column] for r in records]
+    return frame
 
 
 def write_table(table, out_dir: str | Path, manifest: Mapping | None = None) -> tuple[Path, Path]:
-    """Write comparison.csv and comparison.md (the md with the class, image and model)."""
+    """Write a new comparison.csv and comparison.md from a DataFrame (the md with the class,
+    image and model). :func:`helpers.assignment.submission.write_submission` merges with
+    an existing table instead."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    write_table_file(out / CSV_FILE, table_file_from_frame(table))
+    return out / CSV_FILE, write_markdown(table, out, manifest)
+
+
+def write_markdown(table, out_dir: str | Path, manifest: Mapping | None = None) -> Path:
+    """Write comparison.md (only the assignment's columns) from a comparison DataFrame."""
+    out = Path(out_dir)
     manifest = read_manifest(out) if manifest is None else manifest
-    csv_path, md_path = out / CSV_FILE, out / MARKDOWN_FILE
-    table[list(TABLE_COLUMNS)].to_csv(csv_path, index=False, float_format="%.6g")
-    md_path.write_text(_markdown_document(table, manifest), encoding="utf-8")
-    return csv_path, md_path
+    return replace_file(out / MARKDOWN_FILE, _markdown_document(table, manifest).encode("utf-8"))
+
+
+def read_table_cells(out_dir: str | Path) -> TableFile:
+    """comparison.csv's cells; :class:`ReportError` when it is missing or malformed."""
+    path = Path(out_dir) / CSV_FILE
+    if not os.path.lexists(path):
+        raise ReportError(f"{path} does not exist: run the methods first (make_report)")
+    from .safe_files import UnsafeFileError, inside
+
+    try:
+        return read_table_file(inside(Path(out_dir), CSV_FILE))
+    except UnsafeFileError as exc:
+        raise ReportError(f"{path}: {exc}") from None
 
 
 def read_table(out_dir: str | Path):
-    """comparison.csv as a DataFrame; qualitative answers are kept as text ("" if empty)."""
-    import pandas as pd
-
-    path = Path(out_dir) / CSV_FILE
-    if not path.is_file():
-        raise ReportError(f"{path} does not exist: run the methods first (make_report)")
-    text_columns = ["method", "settings", *QUALITATIVE_COLUMNS]
-    table = pd.read_csv(
-        path,
-        dtype=dict.fromkeys(text_columns, str),
-        keep_default_na=False,  # an answer like "None" or "NA" stays text
-        na_values=dict.fromkeys(COMPUTED_COLUMNS, [""]),
-    )
-    missing = [c for c in TABLE_COLUMNS if c not in table.columns]
-    if missing:
-        raise ReportError(f"{path} lacks the columns {missing}")
-    return table[list(TABLE_COLUMNS)]
+    """comparison.csv as a DataFrame, read as spreadsheet programs save it (UTF-8 with or
+    without BOM, cp1252, ``,``/``;``/tab); answers are text ("" if empty), computed columns
+    floats, columns the student added kept."""
+    return frame_from_table_file(read_table_cells(out_dir))
 
 
 def fill_answers(out_dir: str | Path, answers: Mapping | None = None):
     """Write your answers into the folder's table (csv and md) and return the table.
 
     ``answers``: ``{method: {column: text}}`` with the columns in
-    :data:`QUALITATIVE_COLUMNS`; every value you give replaces what the table held.
-    With no answers, comparison.md is just rewritten from comparison.csv (do that after
-    editing the csv by hand).
+    :data:`QUALITATIVE_COLUMNS`. Each non-empty text replaces what the table held; an
+    empty text leaves the cell as it is (a notebook's blank template never erases answers
+    typed into the csv). The csv keeps its separator, encoding and extra columns. With no
+    answers only comparison.md is rewritten from comparison.csv (after editing the csv).
     """
-    table = read_table(out_dir)
-    for method, row in check_answers(answers or {}, table["method"]).items():
+    cells = read_table_cells(out_dir)
+    manifest = read_manifest(out_dir)
+    changed = False
+    for method, row in check_answers(answers or {}, cells.methods()).items():
+        target = cells.row_of(method)
         for column, text in row.items():
-            table.loc[table["method"] == method, column] = text
-    write_table(table, out_dir)
+            if text and cells.cell(target, column) != text:
+                target[cells.column(column)] = text
+                changed = True
+    if changed:
+        write_table_file(Path(out_dir) / CSV_FILE, cells)
+    table = frame_from_table_file(cells)
+    write_markdown(table, out_dir, manifest)
     return table
+
+
+def merge_table(
+    old: TableFile | None,
+    results: Mapping[str, MethodResult],
+    answers: Mapping[str, Mapping[str, str]],
+    keep_rows: bool,
+    carry_answers: bool,
+) -> TableFile:
+    """The new comparison table: the old one (its style, columns and, with ``keep_rows``,
+    the rows of methods not run again) with a fresh computed row for each result.
+
+    A result's row keeps its old answers and extra cells when ``carry_answers``;
+    ``answers`` (non-empty texts) replace them.
+    """
+    table = TableFile(list(old.header), [], old.style) if old is not None else new_table_file()
+    fresh = comparison_table(results)
+    new_rows = table_file_from_frame(fresh, table.style)
+    by_method = {r[0]: dict(zip(new_rows.header, r, strict=True)) for r in new_rows.rows}
+    placed = set()
+    for row in old.rows if old is not None else []:
+        method = row[old.column("method")].strip()
+        if method in by_method:
+            base = row if carry_answers else [""] * len(table.header)
+            table.rows.append(_updated_row(table, base, by_method[method], answers.get(method)))
+            placed.add(method)
+        elif keep_rows:
+            table.rows.append(list(row))
+    for method, computed in by_method.items():
+        if method not in placed:
+            base = [""] * len(table.header)
+            table.rows.append(_updated_row(table, base, computed, answers.get(method)))
+    return table
+
+
+def _updated_row(table: TableFile, base: list[str], computed: Mapping, answers) -> list[str]:
+    row = list(base)
+    for column in ("method", "settings", *COMPUTED_COLUMNS):
+        row[table.column(column)] = computed[column]
+    for column, text in (answers or {}).items():
+        if text:
+            row[table.column(column)] = text
+    return row
 
 
 def unanswered(table) -> list[tuple[str, str]]:

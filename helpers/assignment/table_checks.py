@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from ..methods.registry import METHODS
-from .check_result import CheckResult, open_inside, short
+from .check_result import CheckResult, open_inside, open_required, short
 from .rules import (
     COMPUTED_COLUMNS,
     CSV_FILE,
@@ -27,17 +27,15 @@ PLACEHOLDERS = frozenset(
 
 
 def read_csv(folder: Path, result: CheckResult) -> list[dict[str, str]] | None:
-    path = open_inside(folder, CSV_FILE, result, "bad_table")
+    path = open_required(
+        folder, CSV_FILE, result, "bad_table", "missing_table",
+        f"{CSV_FILE} (the comparison table) is missing: build it with the notebook's "
+        "table cells or `python -m helpers.explain`",
+    )
     if path is None:
-        if not any(p.kind == "bad_table" for p in result.problems):
-            result.add(
-                "missing_table",
-                f"{CSV_FILE} (the comparison table) is missing: build it with the notebook's "
-                "table cells or `python -m helpers.explain`",
-            )
         return None
     try:
-        header, rows, how = read_text_table(path, TABLE_COLUMNS)
+        header, rows, how = read_text_table(path, TABLE_COLUMNS, strict=True)
     except (UnsafeFileError, OSError) as exc:
         result.add("bad_table", f"{CSV_FILE} cannot be used: {exc}")
         return None

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from .batching import Progress, chunks, prepare, progress_bar, unbatch
+from .checks import integrated_gradients_settings
 from .gradients import ClassIndex
 from .ig_path import adaptive_path_integral, auto_evaluations, check_auto_settings
 from .kernels import weighted_path_gradients
@@ -102,6 +103,7 @@ def integrated_gradients(
     when it stopped at the cap). An integer gives the plain trapezoid rule on that many
     equal intervals (``tolerance`` and ``max_steps`` are then not used).
     """
+    baseline, steps = integrated_gradients_settings(baseline, steps)
     if steps == "auto":
         return _integrated_gradients_auto(
             model, image, class_index, baseline, tolerance, max_steps, batch_size, progress

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..models.scores import batch_logits, softmax
 from .batching import Progress, chunks, prepare, progress_bar, unbatch
+from .checks import occlusion_settings
 
 #: ImageNet's mean colour (RGB): a grey that the network sees as "nothing special".
 IMAGENET_MEAN_RGB = (123.68, 116.779, 103.939)
@@ -63,6 +64,7 @@ def occlusion(
     ``score``: ``"logit"`` (default) or ``"probability"``. Costs
     :func:`occlusion_patch_count` forward passes per image (no backward pass).
     """
+    patch, stride, fill = occlusion_settings(patch, stride, fill)
     if score not in ("logit", "probability"):
         raise ValueError(f"score must be 'logit' or 'probability', got {score!r}")
     batch, classes, single, size = prepare(model, image, class_index, batch_size)

@@ -7,6 +7,7 @@ import numpy as np
 
 from .aggregates import MapAggregate, check_aggregate
 from .batching import Progress, chunks, prepare, progress_bar, unbatch
+from .checks import smoothgrad_settings
 from .gradients import AttributionMethod, ClassIndex, vanilla_gradients
 
 #: The paper's settings (Smilkov et al., 2017: sigma 10-20 % of the range, n about 50), one
@@ -55,6 +56,7 @@ def smoothgrad(
     Returns the aggregated map, shaped like one ``method`` result.
     """
     check_aggregate(aggregate)
+    n, noise, seed = smoothgrad_settings(n, noise, seed, method)
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n (number of noisy samples) must be a positive integer, got {n!r}")
     if not np.isfinite(noise) or noise < 0:

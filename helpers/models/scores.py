@@ -7,6 +7,7 @@ gradient also depends on every other class.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 import weakref
 
@@ -169,12 +170,16 @@ def label_of(index: int, n_classes: int) -> str:
 
 def top_k(model: keras.Model, image: np.ndarray, k: int = 5) -> list[tuple[int, str, float]]:
     """The model's ``k`` most probable classes for one image: [(index, name, probability)]."""
+    n = num_classes(model)
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= n:
+        raise ValueError(
+            f"k (how many classes to list) must be a whole number in 1..{n}, got {k!r} "
+            f"({type(k).__name__})"
+        )
+    k = int(k)
     logits = predict_logits(model, image)
     if len(logits) != 1:
         raise ImageShapeError(f"top_k takes one image, got a batch of {len(logits)}")
-    n = logits.shape[-1]
-    if not 1 <= k <= n:
-        raise ValueError(f"k must be in 1..{n}, got {k}")
     probabilities = softmax(logits[0].astype(np.float64))
     best = np.argsort(-probabilities)[:k]
     return [(int(i), label_of(int(i), n), float(probabilities[i])) for i in best]
