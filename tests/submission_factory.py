@@ -17,6 +17,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from helpers.assignment.run import MethodResult
 from helpers.assignment.submission import write_submission
 from helpers.data.images import load_image, sample_image
 from helpers.methods.registry import METHODS as REGISTRY
+from helpers.paths import PROJECT_ROOT
 
 METHODS = tuple(REGISTRY)
 
@@ -221,3 +223,13 @@ if __name__ == "__main__":
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     made = make_class(target, count)
     print(f"wrote {len(made)} submissions in {target}/")
+
+
+def run_checker(*args) -> subprocess.CompletedProcess:
+    """``python -m helpers.check_submission ARGS`` in a subprocess (output captured)."""
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.check_submission", *map(str, args)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )

@@ -5,9 +5,6 @@ Hostile files (decompression bombs, truncated or corrupt PNGs) are built here.
 """
 
 import struct
-import subprocess
-import sys
-import textwrap
 import warnings
 import zlib
 from pathlib import Path
@@ -17,6 +14,7 @@ import pytest
 from PIL import Image
 
 from helpers.data.images import MAX_PIXELS, ImageLoadError, load_image, sample_image
+from tests.peak_memory import peak_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,42 +149,8 @@ def test_huge_array_and_pil_image_are_refused():
         load_image(Image.new("L", (5001, 5000)))
 
 
-MEASURE = textwrap.dedent(
-    """
-    import sys
-    import numpy as np
-    from helpers.data.images import ImageLoadError, load_image
-
-    def kib(field):
-        for line in open("/proc/self/status"):
-            if line.startswith(field):
-                return int(line.split()[1])
-
-    open("/proc/self/clear_refs", "w").write("5")  # reset the high-water mark
-    before = kib("VmRSS:")
-    outcome = "loaded"
-    if sys.argv[1] == "control":
-        keep = np.ones(200 * 2**20 // 8)  # 200 MiB, touched: the measurement must see it
-    else:
-        try:
-            keep = load_image(sys.argv[1], size=224)
-        except ImageLoadError as exc:
-            outcome = type(exc).__name__
-    print(outcome, (kib("VmHWM:") - before) / 1024)
-    """
-)
-
-
 def _peak_mib(target: str) -> tuple[str, float]:
-    result = subprocess.run(
-        [sys.executable, "-c", MEASURE, target],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    )
-    outcome, mib = result.stdout.split()
-    return outcome, float(mib)
+    return peak_mib("helpers.data.images", "load_image", "ImageLoadError", target)  # size 224
 
 
 def test_peak_memory_of_bombs_and_large_files(png_bomb, big_jpeg):

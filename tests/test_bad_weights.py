@@ -10,9 +10,7 @@ import io
 import json
 import pickle
 import struct
-import subprocess
 import sys
-import textwrap
 import types
 import zipfile
 from collections import OrderedDict
@@ -31,6 +29,7 @@ from helpers.models.torch_weights import (
     WeightsFormatError,
     load_legacy_state_dict,
 )
+from tests.peak_memory import peak_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -512,42 +511,9 @@ def test_folder_and_missing_file(tmp_path):
 
 
 # ------------------------------------------------------------------ memory, measured
-MEASURE = textwrap.dedent(
-    """
-    import sys
-    import numpy as np
-    from helpers.models.torch_weights import WeightsFileError, load_legacy_state_dict
-
-    def kib(field):
-        for line in open("/proc/self/status"):
-            if line.startswith(field):
-                return int(line.split()[1])
-
-    open("/proc/self/clear_refs", "w").write("5")  # reset the high-water mark
-    before = kib("VmRSS:")
-    outcome = "loaded"
-    if sys.argv[1] == "control":
-        keep = np.ones(200 * 2**20 // 8)  # 200 MiB, touched: the measurement must see it
-    else:
-        try:
-            keep = load_legacy_state_dict(sys.argv[1])
-        except WeightsFileError as exc:
-            outcome = type(exc).__name__
-    print(outcome, (kib("VmHWM:") - before) / 1024)
-    """
-)
-
-
 def _peak_mib(target: str) -> tuple[str, float]:
-    result = subprocess.run(
-        [sys.executable, "-c", MEASURE, target],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    )
-    outcome, mib = result.stdout.split()
-    return outcome, float(mib)
+    module = "helpers.models.torch_weights"
+    return peak_mib(module, "load_legacy_state_dict", "WeightsFileError", target)
 
 
 def test_memory_measurement_can_see_an_allocation():

@@ -6,36 +6,25 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from helpers.assignment.rules import CSV_FILE, MARKDOWN_FILE, QUALITATIVE_COLUMNS
-from helpers.assignment.run import MethodResult
 from helpers.assignment.submission import write_submission
 from helpers.assignment.table import fill_answers
 from helpers.check_submission import check_submission, inspect_submission
 from helpers.data.images import load_image, sample_image
 from helpers.methods.registry import METHODS as REGISTRY
 from helpers.paths import PROJECT_ROOT
+from tests.submission_factory import results_for
 
 METHODS = tuple(REGISTRY)
 
 SIZE = 32  # small synthetic maps: these tests need no model
 
 
-def results_for(methods):
-    rng = np.random.default_rng(1)
-    results = {}
-    for m in methods:
-        raw = rng.normal(size=(SIZE, SIZE, 3)).astype(np.float32)
-        settings = dict(REGISTRY[m].defaults, **({"layer": "top_conv"} if m == "grad_cam" else {}))
-        gap = SimpleNamespace(relative_gap=0.12) if m == "integrated_gradients" else None
-        attributions = None if m in ("grad_cam", "occlusion") else raw
-        results[m] = MethodResult(m, raw.sum(-1), attributions, 0.05, settings, gap, 0.1, 0.5)
-    return results
 
 
 def answers_for(methods):

@@ -9,8 +9,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -23,8 +21,15 @@ from helpers.assignment.rules import CSV_FILE, MANIFEST_FILE
 from helpers.assignment.safe_files import json_depth
 from helpers.assignment.safe_zip import extract_zip
 from helpers.check_submission import inspect_submission
-from helpers.paths import PROJECT_ROOT
-from tests.submission_factory import DAMAGES, SIZE, _rows, _write_rows, build, zip_folder
+from tests.submission_factory import (
+    DAMAGES,
+    SIZE,
+    _rows,
+    _write_rows,
+    build,
+    run_checker,
+    zip_folder,
+)
 
 
 @pytest.fixture(scope="module")
@@ -399,13 +404,7 @@ def test_an_unexpected_failure_is_a_problem(copy, monkeypatch):
     assert "RecursionError: 'maximum recursion depth exceeded'" in problems[0].message
 
 
-def run(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "helpers.check_submission", *map(str, args)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-    )
+run = run_checker
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from helpers.assignment.gradebook import GRADEBOOK_COLUMNS, check_one, grade_all, write_gradebook
 from helpers.assignment.rules import QUALITATIVE_COLUMNS
 from helpers.paths import PROJECT_ROOT
-from tests.submission_factory import METHODS, make_class
+from tests.submission_factory import METHODS, make_class, run_checker
 
 N = 100  # the acceptance criterion's class size; the generator cycles through every damage
 
@@ -31,13 +31,7 @@ def snapshot(folder: Path) -> dict[str, str]:
     return out
 
 
-def run(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "helpers.check_submission", *map(str, args)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-    )
+run = run_checker
 
 
 @pytest.fixture(scope="module")
