@@ -11,42 +11,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.assignment.rules import CSV_FILE, MARKDOWN_FILE, QUALITATIVE_COLUMNS
-from helpers.assignment.submission import write_submission
+from helpers.assignment.rules import CSV_FILE, MARKDOWN_FILE
 from helpers.assignment.table import fill_answers
 from helpers.check_submission import check_submission, inspect_submission
-from helpers.data.images import load_image, sample_image
 from helpers.methods.registry import METHODS as REGISTRY
 from helpers.paths import PROJECT_ROOT
-from tests.submission_factory import results_for
+from tests.submission_factory import SIZE, build
 
 METHODS = tuple(REGISTRY)
 
-SIZE = 32  # small synthetic maps: these tests need no model
 
 
 
 
-def answers_for(methods):
-    return {m: dict.fromkeys(QUALITATIVE_COLUMNS, f"my answer about {m}") for m in methods}
-
-
-def build(folder, methods=METHODS, class_index=967, image="espresso", answers=True):
-    path = sample_image(image)
-    pixels = load_image(path, size=SIZE)
-    write_submission(
-        folder,
-        pixels,
-        class_index,
-        results_for(methods),
-        image_path=path,
-        image_source=f"bundled sample '{image}'",
-        model_name="efficientnet_lite0",
-        model_why="test",
-        top5=[(class_index, "x", 0.9)],
-        answers=answers_for(methods) if answers else None,
-    )
-    return folder
 
 
 @pytest.fixture(scope="module")
