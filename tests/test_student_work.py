@@ -237,13 +237,18 @@ def _break(out: Path, how) -> bytes:
     return data
 
 
-@pytest.mark.parametrize("how, message", BROKEN_TABLES.values(), ids=BROKEN_TABLES.keys())
-def test_a_table_it_cannot_read_is_never_rewritten(tmp_path, how, message):
+def _broken_folder(tmp_path, how):
+    """A two-method folder saved as a spreadsheet, then broken ``how``; and its snapshot."""
     out = tmp_path / "x"
     make_folder(out, ("grad_cam", "vanilla_gradients"))
     save_as_spreadsheet(out, newline="\n")
     _break(out, how)
-    before = snapshot(out)
+    return out, snapshot(out)
+
+
+@pytest.mark.parametrize("how, message", BROKEN_TABLES.values(), ids=BROKEN_TABLES.keys())
+def test_a_table_it_cannot_read_is_never_rewritten(tmp_path, how, message):
+    out, before = _broken_folder(tmp_path, how)
     with pytest.raises(ReportError, match=message):
         make_folder(out, ("grad_cam",))
     with pytest.raises(ReportError, match=message):
@@ -269,11 +274,7 @@ def assert_one_clear_line(result, message, status=2):
 
 @pytest.mark.parametrize("how, message", BROKEN_TABLES.values(), ids=BROKEN_TABLES.keys())
 def test_report_command_on_a_malformed_table(tmp_path, how, message):
-    out = tmp_path / "x"
-    make_folder(out, ("grad_cam", "vanilla_gradients"))
-    save_as_spreadsheet(out, newline="\n")
-    _break(out, how)
-    before = snapshot(out)
+    out, before = _broken_folder(tmp_path, how)
     result = _run("helpers.report", out)
     assert_one_clear_line(result, "python -m helpers.report: error: ")
     import re
