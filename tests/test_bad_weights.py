@@ -29,6 +29,7 @@ from helpers.models.torch_weights import (
     WeightsFormatError,
     load_legacy_state_dict,
 )
+from tests.fake_torch import fake_torch_modules
 from tests.peak_memory import peak_mib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,18 +50,7 @@ PROTO2 = b"\x80\x02"
 @pytest.fixture(scope="module")
 def torch():
     """A stand-in ``torch`` module: storage classes and ``_utils._rebuild_tensor_v2``."""
-    module, utils = types.ModuleType("torch"), types.ModuleType("torch._utils")
-    for name in [*STORAGE_DTYPES, "QInt8Storage"]:
-        cls = type(name, (), {"__module__": "torch", "__qualname__": name})
-        setattr(module, name, cls)
-
-    def _rebuild_tensor_v2(*args):
-        raise AssertionError("never called while writing")
-
-    _rebuild_tensor_v2.__module__ = "torch._utils"
-    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
-    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
-    module._utils = utils
+    module, utils = fake_torch_modules()
     saved = {k: sys.modules.get(k) for k in ("torch", "torch._utils")}
     sys.modules.update({"torch": module, "torch._utils": utils})
     yield module

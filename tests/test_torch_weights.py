@@ -4,7 +4,6 @@ import io
 import pickle
 import struct
 import sys
-import types
 import zipfile
 
 import numpy as np
@@ -18,6 +17,7 @@ from helpers.models.torch_weights import (
     WeightsFormatError,
     load_legacy_state_dict,
 )
+from tests.fake_torch import fake_torch_modules
 
 
 def _header() -> bytes:
@@ -30,24 +30,8 @@ def _header() -> bytes:
 
 @pytest.fixture
 def fake_torch(monkeypatch):
-    """Stand-ins named torch.FloatStorage and torch._utils._rebuild_tensor_v2, so that the
-    standard pickler writes exactly the globals a real legacy file contains."""
-    torch = types.ModuleType("torch")
-    utils = types.ModuleType("torch._utils")
-
-    class FloatStorage:
-        pass
-
-    FloatStorage.__module__, FloatStorage.__qualname__ = "torch", "FloatStorage"
-
-    def _rebuild_tensor_v2(*args):
-        raise AssertionError("never called while writing")
-
-    _rebuild_tensor_v2.__module__ = "torch._utils"
-    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
-    torch.FloatStorage = FloatStorage
-    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
-    torch._utils = utils
+    """The torch stand-ins (:mod:`tests.fake_torch`) in sys.modules for one test."""
+    torch, utils = fake_torch_modules()
     monkeypatch.setitem(sys.modules, "torch", torch)
     monkeypatch.setitem(sys.modules, "torch._utils", utils)
     return torch
