@@ -108,8 +108,6 @@ def integrated_gradients(
         return _integrated_gradients_auto(
             model, image, class_index, baseline, tolerance, max_steps, batch_size, progress
         )
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer or 'auto', got {steps!r}")
     batch, classes, single, size = prepare(model, image, class_index, batch_size)
     alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)
     weights = np.full(steps + 1, 1.0 / steps)

@@ -69,9 +69,6 @@ def occlusion(
         raise ValueError(f"score must be 'logit' or 'probability', got {score!r}")
     batch, classes, single, size = prepare(model, image, class_index, batch_size)
     height, width, channels = batch.shape[1:]
-    for name, value in (("patch", patch), ("stride", stride)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if patch > min(height, width):
         raise ValueError(f"patch {patch} is larger than the image ({height}x{width})")
     if stride > patch:

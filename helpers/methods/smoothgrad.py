@@ -57,13 +57,6 @@ def smoothgrad(
     """
     check_aggregate(aggregate)
     n, noise, seed = smoothgrad_settings(n, noise, seed, method)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n (number of noisy samples) must be a positive integer, got {n!r}")
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(
-            "noise is a fraction of the input range (e.g. 0.15 for 15 %) and must be >= 0, "
-            f"got {noise!r}"
-        )
     batch, classes, single, size = prepare(model, image, class_index, batch_size)
     results = []
     with progress_bar(n * len(batch), progress, "SmoothGrad", size) as advance:
