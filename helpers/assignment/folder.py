@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -198,16 +198,3 @@ def remove_method_files(out: Path, methods: Iterable[str]) -> list[str]:
                 path.unlink()
                 removed.append(name)
     return removed
-
-
-def write_replacing(path: Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(temporary path)`` next to ``path`` (same suffix), then rename it over
-    ``path``: never half a file, and a link at ``path`` is replaced, not written through."""
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path

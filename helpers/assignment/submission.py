@@ -34,7 +34,7 @@ from ..data.labels import class_name as _class_name
 from ..data.labels import resolve_class
 from ..methods.registry import METHODS
 from .choices import default_out_dir
-from .folder import backup_table, plan_folder, remove_method_files, write_replacing
+from .folder import backup_table, plan_folder, remove_method_files
 from .rules import (
     COMPUTED_COLUMNS,
     CSV_FILE,
@@ -54,7 +54,7 @@ from .table import (
     merge_table,
     write_markdown,
 )
-from .table_file import parse_number, replace_file, table_bytes
+from .table_file import parse_number, replace_file, table_bytes, write_replacing
 
 
 def _sha256(path: Path) -> str:

@@ -18,7 +18,7 @@ import csv
 import io
 import os
 import re
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,18 +166,22 @@ def table_bytes(table: TableFile) -> tuple[bytes, CsvStyle]:
         return text.encode("utf-8-sig"), style
 
 
-def replace_file(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to a temporary file next to ``path``, then rename it over ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def write_replacing(path: Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write(temporary path)`` next to ``path`` (same suffix), then rename it over
+    ``path``: never half a file, and a link at ``path`` is replaced, not written through."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def replace_file(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` over ``path`` through :func:`write_replacing`."""
+    return write_replacing(Path(path), lambda tmp: tmp.write_bytes(data))
 
 
 def write_table_file(path: str | Path, table: TableFile) -> CsvStyle:
