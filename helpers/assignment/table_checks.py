@@ -5,10 +5,9 @@ answered and computed, method names known (never used as paths), comparison.md i
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
-from ..methods.registry import METHODS
+from ..methods.registry import METHODS, canonical_name
 from .check_result import CheckResult, open_inside, open_required, short
 from .rules import (
     COMPUTED_COLUMNS,
@@ -70,17 +69,11 @@ def _number(text: str | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[\s\-]+", "_", text.strip().lower())
-
-
 def known_method(name: str, result: CheckResult) -> bool:
     """Is ``name`` one of the assignment's methods? Otherwise a problem says which are."""
     if name in METHODS:
         return True
-    spelled = _norm(name)
-    aliases = {alias: m.name for m in METHODS.values() for alias in m.aliases}
-    fix = aliases.get(spelled, spelled)
+    fix = canonical_name(name)
     hint = f" (write it as {fix})" if fix in METHODS else ""
     result.add(
         "unknown_method",

@@ -193,6 +193,17 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.strip().lower())
 
 
+def _aliases() -> dict[str, str]:
+    return {a: m.name for m in METHODS.values() for a in m.aliases}
+
+
+def canonical_name(text: str) -> str:
+    """The method name a spelling stands for (case, hyphens and aliases resolved); an
+    unknown spelling comes back normalised, so ``canonical_name(x) in METHODS`` tests it."""
+    key = _norm(text)
+    return _aliases().get(key, key)
+
+
 def parse_methods(methods: str | Iterable[str] | None) -> tuple[str, ...]:
     """Method names from ``"grad_cam,ig"`` or a list; ``"all"`` gives every method, None the
     default set (every method whose ``by_default`` is true).
@@ -202,7 +213,7 @@ def parse_methods(methods: str | Iterable[str] | None) -> tuple[str, ...]:
     """
     if methods is None:
         return tuple(name for name, m in METHODS.items() if m.by_default)
-    aliases = {a: m.name for m in METHODS.values() for a in m.aliases}
+    aliases = _aliases()
     parts = methods.split(",") if isinstance(methods, str) else list(methods)
     chosen: list[str] = []
     for part in parts:
