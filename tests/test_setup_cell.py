@@ -41,9 +41,9 @@ def test_failed_clone_names_the_url_and_the_fix(tmp_path):
 def test_notebook_06_outside_the_course_gives_a_message_not_a_traceback(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    copy = tmp_path / "my-repo" / "08_assignment.ipynb"
+    copy = tmp_path / "my-repo" / "11_assignment.ipynb"
     copy.parent.mkdir()
-    shutil.copy(NOTEBOOKS_DIR / "08_assignment.ipynb", copy)
+    shutil.copy(NOTEBOOKS_DIR / "11_assignment.ipynb", copy)
     nb = nbformat.read(copy, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=120, resources={"metadata": {"path": copy.parent}})
     with pytest.raises(nbclient.exceptions.CellExecutionError):

@@ -1,4 +1,4 @@
-"""Solutions for notebook 08 (the assignment): the worked example, the hands-on cell and the
+"""Solutions for notebook 11 (the assignment): the worked example, the hands-on cell and the
 exercises.
 
 The worked example explains *military uniform* in the bundled Grace Hopper photo with the
@@ -61,7 +61,7 @@ def worked_example_answers(table, random_map) -> dict[str, dict[str, str]]:
             "noise_level": "Low: smooth, no speckle (a 7 x 7 map upsampled).",
             "would_you_trust_it": "Partly. It points at the right region but is too coarse to "
             f"say which part of the uniform matters. {s['grad_cam']}: it wins insertion by far "
-            "but not deletion (notebook 07: scattered black pixels make the random map look "
+            "but not deletion (notebook 09: scattered black pixels make the random map look "
             "good at deleting).",
         },
         "vanilla_gradients": {
@@ -121,7 +121,7 @@ def worked_example_answers(table, random_map) -> dict[str, dict[str, str]]:
             "face, glasses and cap, the medals, but also the flag's stars and the background.",
             "on_the_object": "Not specifically: it draws the whole photo's edges, uniform or not.",
             "noise_level": "Medium: fine-grained texture everywhere, no speckle.",
-            "would_you_trust_it": "No, although it looks the sharpest: notebook 07 showed its "
+            "would_you_trust_it": "No, although it looks the sharpest: notebook 09 showed its "
             "map barely changes when the model's top layers are replaced by random weights, so "
             f"it shows the image, not the model; {s['guided_backprop']}.",
         },

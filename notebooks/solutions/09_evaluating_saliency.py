@@ -1,4 +1,4 @@
-"""Solutions for notebook 07 (evaluating saliency maps): the hands-on cell and the exercises.
+"""Solutions for notebook 09 (evaluating saliency maps): the hands-on cell and the exercises.
 
 The exercises run at light settings (few seeds, few curve points) so that the notebook stays
 within a minute in solution mode; each prints what it measured and asserts what it states.
