@@ -16,17 +16,26 @@ import csv
 import io
 import json
 import os
+import random
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
-from helpers.assignment.rules import CSV_FILE, MANIFEST_FILE, QUALITATIVE_COLUMNS
+from helpers.assignment.rules import (
+    CSV_FILE,
+    FAST_METRIC_STEPS,
+    MANIFEST_FILE,
+    METRIC_STEPS,
+    QUALITATIVE_COLUMNS,
+)
 from helpers.assignment.run import MethodResult
 from helpers.assignment.submission import write_submission
 from helpers.data.images import load_image, sample_image
@@ -36,41 +45,109 @@ from helpers.paths import PROJECT_ROOT
 METHODS = tuple(REGISTRY)
 
 SIZE = 32  # small synthetic maps
+RANDOM_MAP = {"deletion_auc": 0.2, "insertion_auc": 0.3, "seed": 0, "metric_steps": 32}
 
 
-def results_for(methods=METHODS, seed: int = 1) -> dict[str, MethodResult]:
-    """Synthetic MethodResults (random maps), one per method."""
+def results_for(
+    methods=METHODS, seed: int = 1, fast: bool = False, scores=(0.1, 0.5)
+) -> dict[str, MethodResult]:
+    """Synthetic MethodResults (random maps), one per method, with the registry's settings
+    (its fast ones when ``fast``, scored with the fast metric steps too)."""
     rng = np.random.default_rng(seed)
+    steps = FAST_METRIC_STEPS if fast else METRIC_STEPS
     results = {}
     for m in methods:
         raw = rng.normal(size=(SIZE, SIZE, 3)).astype(np.float32)
-        settings = dict(REGISTRY[m].defaults, **({"layer": "top_conv"} if m == "grad_cam" else {}))
+        settings = REGISTRY[m].settings(fast, **({"layer": "top_conv"} if m == "grad_cam" else {}))
         gap = SimpleNamespace(relative_gap=0.12) if m == "integrated_gradients" else None
         attributions = None if m in ("grad_cam", "occlusion") else raw
-        results[m] = MethodResult(m, raw.sum(-1), attributions, 0.05, settings, gap, 0.1, 0.5)
+        results[m] = MethodResult(m, raw.sum(-1), attributions, 0.05, settings, gap, *scores, steps)
     return results
 
 
-def build(folder, methods=METHODS, class_index=967, image="espresso", answers=True) -> Path:
-    """A submission folder written by the report itself, answered unless ``answers=False``."""
-    path = sample_image(image)
+@lru_cache(maxsize=1)
+def _vocabulary() -> tuple[str, ...]:
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").lower()
+    return tuple(sorted(set(re.findall(r"[a-z]{3,}", text))))
+
+
+def answers_for(methods=METHODS, seed: int = 1) -> dict[str, dict[str, str]]:
+    """Answers a student might write: options for the short questions, and for the free-text
+    ones words drawn at random (seeded) from the README, so that two students' answers share
+    no phrase (real students' answers differ; copies are made on purpose)."""
+    rng = random.Random(seed)
+    words = _vocabulary()
+
+    def text(low: int, high: int) -> str:
+        return " ".join(rng.choices(words, k=rng.randint(low, high)))
+
+    return {
+        m: {
+            "what_it_highlights": text(8, 14).capitalize() + ".",
+            "on_the_object": rng.choice(("yes", "partly", "no", "mostly", "hardly")),
+            "noise_level": rng.choice(("low", "medium", "high")),
+            "would_you_trust_it": rng.choice(("Yes", "Partly", "No")) + ": " + text(6, 12) + ".",
+        }
+        for m in methods
+    }
+
+
+def own_photo(folder: Path, seed: int, base: str = "espresso") -> Path:
+    """A student's own photo: a bundled one shifted and noised (seeded), saved as PNG."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    pixels = load_image(sample_image(base), size=SIZE)
+    pixels = np.roll(pixels, int(rng.integers(1, SIZE - 1)), axis=int(rng.integers(0, 2)))
+    pixels = np.clip(pixels + rng.normal(0, 8, pixels.shape), 0, 255).astype(np.uint8)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"photo_{seed}.png"
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def build(
+    folder,
+    methods=METHODS,
+    class_index=967,
+    image="espresso",
+    answers=True,
+    seed: int = 1,
+    photo: Path | None = None,
+) -> Path:
+    """A submission folder written by the report itself (synthetic maps), answered unless
+    ``answers=False`` (``answers`` may also be the answers). ``photo``: the student's own
+    photo file (default: the bundled ``image``); ``seed``: their maps and answers."""
+    path = Path(photo) if photo is not None else sample_image(image)
+    if answers is True:
+        answers = answers_for(methods, seed)
     write_submission(
         folder,
         load_image(path, size=SIZE),
         class_index,
-        results_for(methods),
+        results_for(methods, seed),
         image_path=path,
-        image_source=f"bundled sample '{image}'",
+        image_source=f"file {path.name}" if photo is not None else f"bundled sample '{image}'",
         model_name="efficientnet_lite0",
         model_why="test",
         top5=[(class_index, "x", 0.9)],
-        answers=(
-            {m: dict.fromkeys(QUALITATIVE_COLUMNS, f"my answer about {m}") for m in methods}
-            if answers
-            else None
-        ),
+        random_map=RANDOM_MAP,
+        answers=answers or None,
     )
     return Path(folder)
+
+
+def rerun(folder: Path, methods=METHODS, fast: bool = True, seed: int = 7, photo=None, **kw):
+    """Run the methods again over a folder (``fast``: the fast settings and metric steps),
+    as a re-run of ``explain`` does: maps and numbers replaced, answers kept."""
+    path = Path(photo) if photo is not None else sample_image("espresso")
+    write_submission(
+        folder, load_image(path, size=SIZE), 967, results_for(methods, seed, fast, (0.15, 0.45)),
+        image_path=path, model_name="efficientnet_lite0", model_why="test",
+        random_map={**RANDOM_MAP, "metric_steps": FAST_METRIC_STEPS if fast else METRIC_STEPS},
+        **kw,
+    )  # fmt: skip
+    return folder
 
 
 # --------------------------------------------------------------------------- damages

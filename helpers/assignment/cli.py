@@ -42,7 +42,7 @@ from .rules import (
     REQUIRED_METHOD,
     ReportError,
 )
-from .run import chosen_methods
+from .run import chosen_methods, default_methods
 
 #: Same as helpers.MODEL_NAMES (a test keeps them equal); repeated here so that a
 #: wrong --model is reported without importing TensorFlow.
@@ -50,7 +50,7 @@ MODEL_CHOICES = ("auto", "vgg16", "efficientnet_lite0")
 PROG = "python -m helpers.explain"
 
 
-class UsageError(Exception):
+class UsageError(ReportError):
     """A wrong argument: reported in one line, exit status 2."""
 
 
@@ -76,9 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--methods",
-        default="all",
-        help=f"comma-separated, or all (default: every method but the variants SmoothGrad², "
-        f"VarGrad and Guided Grad-CAM): {methods_help()}",
+        default=None,
+        help="comma-separated method names, or all (every registered method). Default: "
+        "the methods already in the --out folder's table (a re-run adds no rows), and for "
+        f"a new folder the default set: {', '.join(default_methods())}. "
+        f"Methods (short names): {methods_help()}",
     )
     parser.add_argument(
         "--model",
@@ -139,6 +141,19 @@ def resolve_class_argument(text: str) -> int:
         raise UsageError(f"--class: {exc}") from None
 
 
+def folder_methods(out: Path) -> tuple[str, ...]:
+    """The registered methods in the rows of ``out``'s comparison.csv, in order (none when
+    there is no table, or one that cannot be read: the folder's plan then says why)."""
+    from .safe_files import UnsafeFileError, inside
+    from .table_file import read_table_file
+
+    try:
+        table = read_table_file(inside(out, CSV_FILE))
+    except (FileNotFoundError, UnsafeFileError, ReportError, OSError):
+        return ()
+    return tuple(dict.fromkeys(m for m in table.methods() if m in METHODS))
+
+
 def _check_arguments(args) -> tuple[Path, str, int, tuple[str, ...]]:
     if args.model is not None and args.model not in MODEL_CHOICES:
         close = difflib.get_close_matches(args.model, MODEL_CHOICES, n=1)
@@ -146,12 +161,9 @@ def _check_arguments(args) -> tuple[Path, str, int, tuple[str, ...]]:
         raise UsageError(
             f"unknown model {args.model!r}{hint}; choose one of {', '.join(MODEL_CHOICES)}"
         )
-    try:
-        methods = chosen_methods(args.methods)
-        class_index = resolve_class_argument(args.class_)
-        path, source = choose_image(args.image)
-    except ReportError as exc:
-        raise UsageError(str(exc)) from None
+    methods = chosen_methods(args.methods) if args.methods is not None else ()
+    class_index = resolve_class_argument(args.class_)
+    path, source = choose_image(args.image)
     return path, source, class_index, methods
 
 
@@ -170,11 +182,27 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception as one line: its message (with its type when that says more)."""
+    """An exception as one line: its message; the type is added only for an unexpected
+    one (a bug, where the type helps), never for the errors the tools raise on purpose."""
+    from ..data.labels import ClassIndexError
+
     text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, (ReportError, OSError)):
+    if isinstance(exc, (ReportError, OSError, ImageLoadError, ClassIndexError)):
         return text
     return f"{text} ({type(exc).__name__})"
+
+
+def _methods_for(
+    asked: str | None, out: Path, chosen: tuple[str, ...]
+) -> tuple[tuple[str, ...], str]:
+    """The methods to run and why: as asked; else the folder's own (a re-run adds no
+    rows); else the default set."""
+    if asked is not None:
+        return chosen, "as asked"
+    held = folder_methods(out) if out.is_dir() else ()
+    if held:
+        return held, f"the methods already in {out}; --methods to choose others"
+    return default_methods(), "the default set; --methods all for every method"
 
 
 def _run(argv: list[str] | None) -> int:
@@ -186,6 +214,7 @@ def _run(argv: list[str] | None) -> int:
         except ImageLoadError as exc:
             raise UsageError(str(exc)) from None
         out = Path(args.out) if args.out else default_out_dir(class_index)
+        methods, which = _methods_for(args.methods, out, methods)
         from .folder import plan_folder
 
         plan_folder(out, methods, class_index, image=image, image_path=path, replace=args.replace)
@@ -195,7 +224,7 @@ def _run(argv: list[str] | None) -> int:
 
     name = class_name(class_index)
     print(f"image: {path} ({source}), class: {class_index} {name}")
-    print(f"methods: {', '.join(methods)}{' (fast settings)' if args.fast else ''}")
+    print(f"methods: {', '.join(methods)} ({which}){' (fast settings)' if args.fast else ''}")
     if class_index in DOMESTIC_CATS:
         print("note: this is a domestic cat; the assignment's checker refuses cat classes")
     if REQUIRED_METHOD not in methods or len(methods) < MIN_METHODS:

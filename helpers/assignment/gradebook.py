@@ -16,11 +16,13 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from .checker import CheckResult, inspect_submission
+from .copies import COPY_COLUMNS, find_copies
+from .rules import INPUT_FILE
 
 GRADEBOOK_COLUMNS: tuple[str, ...] = (
     "student",
@@ -33,6 +35,10 @@ GRADEBOOK_COLUMNS: tuple[str, ...] = (
     "methods",
     "answers_filled",
     "answers_total",
+    "beats_random",
+    "photo",
+    *COPY_COLUMNS,
+    "verified",
     "notes",
     "source",
 )
@@ -49,6 +55,17 @@ class Entry:
     student: str
     path: Path
     result: CheckResult
+    copies: dict[str, str] = field(default_factory=dict)  # COPY_COLUMNS, by find_copies
+
+    @property
+    def source(self) -> str:
+        """What the student handed in: "folder", "zip", or e.g. "pdf file"."""
+        if self.path.is_dir():
+            return "folder"
+        if self.path.suffix.lower() == ".zip":
+            return "zip"
+        kind = self.path.suffix.lower().lstrip(".")
+        return f"{kind} file" if kind else "file"
 
     def row(self) -> dict[str, object]:
         """The gradebook row (text cells that a spreadsheet would run as a formula get a ')."""
@@ -64,8 +81,12 @@ class Entry:
             "methods": " ".join(r.methods),
             "answers_filled": r.answers_filled,
             "answers_total": r.answers_total,
+            "beats_random": " ".join(r.beats_random),
+            "photo": r.photo or ("own" if INPUT_FILE in r.file_hashes else ""),
+            **{c: self.copies.get(c, "") for c in COPY_COLUMNS},
+            "verified": r.verified,
             "notes": " | ".join(r.notes),
-            "source": "zip" if self.path.suffix.lower() == ".zip" else "folder",
+            "source": self.source,
         }
         return {k: _no_formula(v) for k, v in row.items()}
 
@@ -82,12 +103,13 @@ def submissions(folder: Path) -> list[Path]:
         return sorted(Path(e.path) for e in entries if not e.name.startswith("."))
 
 
-def check_one(path: Path) -> Entry:
-    """Check one entry (folder, zip or stray file); never raises for a broken submission."""
+def check_one(path: Path, verify=None) -> Entry:
+    """Check one entry (folder, zip or stray file); never raises for a broken submission.
+    ``verify``: see :func:`~helpers.assignment.checker.inspect_submission`."""
     is_zip = path.suffix.lower() == ".zip" and path.is_file()
     student = path.stem if is_zip else path.name
     if path.is_dir() or is_zip:
-        result = inspect_submission(path)
+        result = inspect_submission(path, verify=verify)
     else:
         result = CheckResult(path)
         result.add(
@@ -98,8 +120,11 @@ def check_one(path: Path) -> Entry:
     return Entry(student, path, result)
 
 
-def grade_all(folder: str | Path, progress: Callable[[str], None] | None = None) -> list[Entry]:
-    """Check every entry of ``folder`` (see :func:`submissions`), in order."""
+def grade_all(
+    folder: str | Path, progress: Callable[[str], None] | None = None, verify=None
+) -> list[Entry]:
+    """Check every entry of ``folder`` (see :func:`submissions`), in order, and note the
+    copies between them (:func:`~helpers.assignment.copies.find_copies`)."""
     from tqdm.auto import tqdm
 
     folder = Path(folder)
@@ -110,9 +135,14 @@ def grade_all(folder: str | Path, progress: Callable[[str], None] | None = None)
         paths = submissions(folder)
     except OSError as exc:
         raise GradebookError(f"cannot list {folder} ({exc.strerror or exc})") from None
-    return [
-        check_one(p) for p in tqdm(paths, desc="checking submissions", unit="student", disable=None)
+    entries = [
+        check_one(p, verify)
+        for p in tqdm(paths, desc="checking submissions", unit="student", disable=None)
     ]
+    copies = find_copies({e.student: e.result for e in entries})
+    for e in entries:
+        e.copies = copies[e.student]
+    return entries
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -151,10 +181,20 @@ def summary(entries: list[Entry], seconds: float) -> str:
         problems = "; ".join(p.message for p in e.result.problems[:3])
         more = len(e.result.problems) - 3
         lines.append(f"  {e.student}: {problems}" + (f" (+{more} more)" if more > 0 else ""))
+    shared = [e for e in entries if any(e.copies.get(c) for c in COPY_COLUMNS)]
+    if shared:
+        lines.append(
+            f"{len(shared)} submission(s) share a photo, maps or near-identical answers with "
+            "another (the gradebook's same_photo_as, same_maps_as and similar_answers_as "
+            "columns name them; no verdict was changed):"
+        )
+        for e in shared:
+            said = "; ".join(f"{c}: {e.copies[c]}" for c in COPY_COLUMNS if e.copies.get(c))
+            lines.append(f"  {e.student} shares {said}")
     return "\n".join(lines)
 
 
-def main_all(folder: Path, csv_path: Path) -> int:
+def main_all(folder: Path, csv_path: Path, verify=None) -> int:
     """The ``--all`` command: 0 when every submission is complete, 1 otherwise, 2 on errors."""
     if folder.is_dir() and _inside(csv_path, folder):
         print(
@@ -168,7 +208,7 @@ def main_all(folder: Path, csv_path: Path) -> int:
         return 2
     start = time.perf_counter()
     try:
-        entries = grade_all(folder)
+        entries = grade_all(folder, verify=verify)
     except GradebookError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
