@@ -241,8 +241,9 @@ def _run(argv: list[str] | None) -> int:
     from ..models.loading import ModelUnavailableError, load_model
     from ..models.scores import top_k
     from .choices import model_reason
-    from .submission import make_report
+    from .submission import make_report, model_input
 
+    image = model_input(image)  # the pixels input.png will hold, as make_report uses them
     try:
         why = model_reason(args.model)
         model = load_model(args.model, verbose=False)
@@ -275,16 +276,54 @@ def _run(argv: list[str] | None) -> int:
     except ReportError as exc:  # e.g. the folder holds another model's maps
         print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    then = " && ".join(course_commands(report.out_dir))
     print(
         f"done in {time.perf_counter() - start:.1f} s. Next: answer the qualitative columns in "
-        f"{report.out_dir / 'comparison.csv'}, then run `python -m helpers.report "
-        f"{report.out_dir}` and `python -m helpers.check_submission {report.out_dir}`."
+        f"{report.out_dir / 'comparison.csv'}, then run: {then}"
     )
     return 0
 
 
 def main() -> None:
     sys.exit(run())
+
+
+def course_commands(out_dir: str | Path, cwd: str | Path | None = None) -> list[str]:
+    """The terminal commands for a folder, as lines that work when typed in ``cwd``.
+
+    ``python -m helpers.<command>`` finds ``helpers`` only from the course folder (the one
+    that holds ``helpers/``): from anywhere else, ``notebooks/`` included, Python stops with
+    "No module named 'helpers'" before any course code runs. So the lines start with a
+    ``cd`` to the course folder when ``cwd`` (default: the working folder) is elsewhere, and
+    name ``out_dir`` relative to it.
+    """
+    from ..paths import PROJECT_ROOT
+
+    here = Path(cwd or Path.cwd()).resolve()
+    folder = Path(out_dir).resolve()
+    try:
+        shown = folder.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        shown = folder.as_posix()
+    lines = [] if here == PROJECT_ROOT else [f"cd {shlex.quote(PROJECT_ROOT.as_posix())}"]
+    lines += [
+        f"python -m helpers.report {shlex.quote(shown)}",
+        f"python -m helpers.check_submission {shlex.quote(shown)}",
+    ]
+    return lines
+
+
+def export_course_path() -> str:
+    """Put the course folder on ``PYTHONPATH`` for commands this process starts, so that a
+    notebook cell's ``!python -m helpers.check_submission results/...`` works from
+    ``notebooks/`` (the kernel itself finds ``helpers`` through the setup cell). Returns
+    the new value."""
+    from ..paths import PROJECT_ROOT
+
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(PROJECT_ROOT) not in parts:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), *parts])
+    return os.environ["PYTHONPATH"]
 
 
 REPORT_USAGE = "python -m helpers.report DIR"

@@ -253,6 +253,13 @@ def write_submission(
     return Report(out, image, class_index, name, dict(results), table, manifest, files)
 
 
+def model_input(image: np.ndarray) -> np.ndarray:
+    """The image as whole 8-bit pixel values (float32): exactly what ``input.png`` holds, so
+    that the maps and scores can be recomputed from the folder (``check_submission
+    --verify``). A resized photo's pixels move by at most 0.5, which no map shows."""
+    return np.clip(np.asarray(image, np.float32), 0, 255).round().astype(np.float32)
+
+
 def _old_random_map(record: Mapping, manifest: Mapping) -> dict | None:
     for source in (record, manifest):
         value = source.get("random_map")
@@ -314,7 +321,8 @@ def make_report(
 
     Args:
         model: a course model (``helpers.load_model``).
-        image: (224, 224, 3) RGB pixels in [0, 255] (``helpers.load_image``).
+        image: (224, 224, 3) RGB pixels in [0, 255] (``helpers.load_image``), rounded to
+            whole pixel values first (:func:`model_input`; ``report.image`` holds them).
         class_index: an index or an unambiguous ImageNet name.
         out_dir: the folder (default ``results/<class_name>``).
         methods: names or ``"grad_cam,ig,..."``, or ``"all"``; None: the default set
@@ -335,7 +343,7 @@ def make_report(
 
     class_index = resolve_class(class_index)
     out = Path(out_dir) if out_dir is not None else default_out_dir(class_index)
-    image = np.asarray(image, np.float32)
+    image = model_input(image)
     chosen = chosen_methods(methods)
     plan_folder(  # refuse before the work, not after it
         out, chosen, class_index, image=image, image_path=image_path,
