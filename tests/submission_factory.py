@@ -295,6 +295,111 @@ def make_class(out: Path, n: int = 100, template: Path | None = None) -> dict[st
     return expected
 
 
+# ------------------------------------------------------- a class an instructor must trust
+
+#: Methods of the acceptance class (four keep it fast; the rules do not depend on them).
+CLASS_METHODS = ("grad_cam", "vanilla_gradients", "integrated_gradients", "occlusion")
+
+
+def _answers_edited(answers: dict) -> dict:
+    """A copy of someone's answers, lightly disguised (case, a word added)."""
+    return {
+        m: {c: (t.lower() + " indeed" if len(t.split()) > 3 else t) for c, t in row.items()}
+        for m, row in answers.items()
+    }
+
+
+def _edit_rows(folder: Path, change: Callable[[list[dict]], None], **style) -> None:
+    from helpers.assignment.table import fill_answers
+
+    rows = _rows(folder)
+    change(rows)
+    _write_rows(folder, rows, **style)
+    fill_answers(folder)  # comparison.md in step, as `python -m helpers.report` does
+
+
+def _row(rows: list[dict], method: str) -> dict:
+    return next(r for r in rows if r["method"] == method)
+
+
+def make_trust_class(out: Path, genuine: int = 22) -> dict[str, dict]:
+    """A class of ``genuine`` + 20 entries: genuine students (each their own photo, maps and
+    answers), and every way a submission can mislead a grader, once or more. Returns
+    ``{entry: {"kinds": problem kinds expected (empty: complete), "copies": {column:
+    names}}}``; entries whose copies are not given must have none."""
+    from helpers.assignment.table import fill_answers
+
+    out.mkdir(parents=True, exist_ok=True)
+    photos = out.parent / f"{out.name}_photos"
+    m = CLASS_METHODS
+    expected: dict[str, dict] = {}
+
+    def student(name, seed, kinds=(), copies=None, **kw):
+        kw.setdefault("photo", own_photo(photos, seed))
+        build(out / name, m, seed=seed, **kw)
+        expected[name] = {"kinds": set(kinds), "copies": copies or {}}
+        return out / name
+
+    for i in range(genuine):
+        student(f"genuine_{i:02d}", 100 + i)
+    # numbers typed by hand
+    f = student("typed_scores", 200, {"edited_numbers"})
+    _edit_rows(f, lambda rows: _row(rows, "grad_cam").update(deletion_auc="0.001",
+                                                               insertion_auc="0.999"))
+    f = student("typed_line_to_beat", 201, {"edited_numbers"})
+    _edit_rows(f, lambda rows: _row(rows, "random_map").update(insertion_auc="0,01",
+                                                                deletion_auc="0,2"),
+               delimiter=";", encoding="cp1252")  # fmt: skip
+    f = student("typed_settings", 202, {"edited_numbers"})
+    _edit_rows(f, lambda rows: _row(rows, "occlusion").update(settings="patch=8, stride=4"))
+    # answers that are not answers
+    f = student("placeholder_x", 210, {"placeholder_answers"})
+    fill_answers(f, {k: dict.fromkeys(QUALITATIVE_COLUMNS, "x") for k in m})
+    f = student("placeholder_mixed", 211, {"placeholder_answers"})
+    fill_answers(f, {"grad_cam": {"noise_level": "TODO"}, "occlusion": {"on_the_object": "..."},
+                     "vanilla_gradients": {"what_it_highlights": "Which parts of the image "
+                                           "does the map light up?"}})  # fmt: skip
+    f = student("placeholder_same", 212, {"placeholder_answers"})
+    fill_answers(f, {k: dict.fromkeys(QUALITATIVE_COLUMNS, "see the grid") for k in m})
+    # re-runs over answers
+    f = student("stale_fast_rerun", 220, {"stale_answers"})
+    rerun(f, m, fast=True, seed=1220, photo=own_photo(photos, 220))
+    f = student("stale_then_updated", 221)
+    rerun(f, m, fast=True, seed=1221, photo=own_photo(photos, 221))
+    fill_answers(f, answers_for(m, seed=9221))
+    f = student("rerun_same_settings", 222)
+    rerun(f, m, fast=False, seed=222, photo=own_photo(photos, 222))
+    # copies
+    trio = ("copy_1", "copy_2", "copy_3")
+    base = build(photos / "copied", m, seed=230, photo=own_photo(photos, 230))
+    for name in trio:
+        shutil.copytree(base, out / name)
+        others = {o for o in trio if o != name}
+        expected[name] = {"kinds": set(), "copies": {
+            "same_photo_as": others, "same_maps_as": others, "similar_answers_as": others}}
+    source = student("answers_source", 240, copies={"similar_answers_as": {"answers_copier"}})
+    copied = _answers_edited(answers_for(m, seed=240))
+    student("answers_copier", 241, answers=copied,
+            copies={"similar_answers_as": {"answers_source"}})  # fmt: skip
+    assert source.is_dir()
+    for name, other in (("bundled_a", "bundled_b"), ("bundled_b", "bundled_a")):
+        f = student(name, 250, photo=None, copies={"same_photo_as": {other},
+                                                   "same_maps_as": {other}})  # fmt: skip
+        fill_answers(f, answers_for(m, seed=251 if name == "bundled_b" else 250))
+    # files changed after the run, and what is not a submission
+    f = student("map_replaced", 260, {"changed_file"})
+    np.save(f / "grad_cam.npy", np.load(f / "grad_cam.npy")[::-1].copy())
+    f = student("no_run_record", 261, {"missing_run_record"})
+    (f / "run.json").unlink()
+    staging = student("zipped", 262)
+    zip_folder(staging, out / "zipped.zip")
+    shutil.rmtree(staging)
+    (out / "zipped_essay.pdf").write_bytes(b"%PDF-1.4 my answers are in this essay\n")
+    expected["zipped_essay.pdf"] = {"kinds": {"not_a_submission"}, "copies": {}}
+    expected["zipped.zip"] = expected.pop("zipped")
+    return expected
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("generated_submissions")
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 100

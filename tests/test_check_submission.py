@@ -12,18 +12,13 @@ import pytest
 from PIL import Image
 
 from helpers.assignment.rules import CSV_FILE, MARKDOWN_FILE
-from helpers.assignment.table import fill_answers
+from helpers.assignment.table import fill_answers, read_table
 from helpers.check_submission import check_submission, inspect_submission
 from helpers.methods.registry import METHODS as REGISTRY
 from helpers.paths import PROJECT_ROOT
 from tests.submission_factory import SIZE, build
 
 METHODS = tuple(REGISTRY)
-
-
-
-
-
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +82,15 @@ def test_empty_and_placeholder_answers_are_listed_per_row(copy):
     cells.row_of("smoothgrad")[cells.column("noise_level")] = ""
     write_table_file(copy / "comparison.csv", cells)
     fill_answers(copy, {"occlusion": {"on_the_object": "TODO"}})
-    problems = check_submission(copy)
-    assert [p.kind for p in problems] == ["empty_answers", "empty_answers"]
+    result = inspect_submission(copy)
+    problems = result.problems
+    assert [p.kind for p in problems] == ["empty_answers", "placeholder_answers"]
     assert "table row smoothgrad: no answer yet for noise_level" in problems[0].message
-    assert "table row occlusion: no answer yet for on_the_object" in problems[1].message
+    assert (
+        "table row occlusion: placeholders, not answers (not counted as filled): "
+        "on_the_object 'TODO' (a placeholder word)" in problems[1].message
+    )
+    assert result.answers_filled == result.answers_total - 2
 
 
 def test_an_unanswered_template_fails_only_for_its_answers(tmp_path):
@@ -167,7 +167,8 @@ def test_missing_tables_manifest_and_grid(copy):
 
 def test_hand_edited_csv_needs_the_markdown_rewritten(copy):
     text = (copy / CSV_FILE).read_text()
-    (copy / CSV_FILE).write_text(text.replace("my answer about occlusion", "edited by hand", 1))
+    answer = read_table(copy).set_index("method").loc["occlusion", "what_it_highlights"]
+    (copy / CSV_FILE).write_text(text.replace(answer, "edited by hand", 1))
     problems = check_submission(copy)
     assert [p.kind for p in problems] == ["stale_markdown"]
     assert "occlusion: what_it_highlights" in problems[0].message

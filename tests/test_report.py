@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from helpers.assignment.choices import default_out_dir, folder_name, prediction_check
 from helpers.assignment.cli import report_main as main
@@ -14,6 +15,7 @@ from helpers.assignment.rules import (
     CSV_FILE,
     MARKDOWN_FILE,
     QUALITATIVE_COLUMNS,
+    RANDOM_ROW,
     TABLE_COLUMNS,
     ReportError,
 )
@@ -24,7 +26,9 @@ from helpers.assignment.table import (
     comparison_table,
     fill_answers,
     markdown_table,
+    method_rows,
     parse_markdown_table,
+    random_scores,
     read_table,
     unanswered,
 )
@@ -146,8 +150,10 @@ def test_report_writes_maps_table_grid_and_manifest(made, lite0, espresso):
 
     report, lines = made
     out = report.out_dir
-    assert [line.split()[1] for line in lines[: len(FAST_METHODS)]] == list(FAST_METHODS)
-    assert lines[0].startswith("[1/4] grad_cam")
+    assert lines[0].startswith("the line to beat: a random map scores deletion AUC ")
+    runs = lines[1 : len(FAST_METHODS) + 1]
+    assert [line.split()[1] for line in runs] == list(FAST_METHODS)
+    assert runs[0].startswith("[1/4] grad_cam") and "the random map" in runs[0]
     for method in FAST_METHODS:
         display = np.load(out / f"{method}.npy")
         assert display.shape == (224, 224) and display.dtype == np.float32
@@ -155,10 +161,20 @@ def test_report_writes_maps_table_grid_and_manifest(made, lite0, espresso):
     for method in ("vanilla_gradients", "integrated_gradients"):
         assert np.load(out / f"{method}_attributions.npy").shape == (224, 224, 3)
     assert not (out / "grad_cam_attributions.npy").exists()
-    np.testing.assert_allclose(np.load(out / "grad_cam.npy"), grad_cam(lite0, espresso, 967))
+    # The model saw the photo as whole pixel values, exactly what input.png holds.
+    assert np.abs(report.image - espresso).max() <= 0.5
+    saved_input = np.asarray(Image.open(out / "input.png"), np.float32)
+    np.testing.assert_array_equal(saved_input, report.image)
+    np.testing.assert_allclose(np.load(out / "grad_cam.npy"), grad_cam(lite0, report.image, 967))
     assert (out / "comparison_grid.png").is_file() and (out / "input.png").is_file()
 
-    table = read_table(out)
+    full = read_table(out)
+    assert list(full["method"]) == [*FAST_METHODS, RANDOM_ROW]  # the line to beat, last
+    assert random_scores(full) == pytest.approx(
+        {k: report.manifest["random_map"][k] for k in ("deletion_auc", "insertion_auc")},
+        abs=1e-5,
+    )
+    table = method_rows(full)
     assert list(table["method"]) == list(FAST_METHODS)
     gaps = table.set_index("method")["ig_completeness_gap"]
     assert gaps.isna().sum() == 3
@@ -199,7 +215,7 @@ def test_answers_are_written_kept_on_rerun_and_stale_maps_removed(made, espresso
     write_submission(out, espresso, 967, fewer, progress=messages.append)
     assert any("kept your answers" in m for m in messages)
     again = read_table(out)
-    assert list(again["method"]) == list(FAST_METHODS)
+    assert list(again["method"]) == [*FAST_METHODS, RANDOM_ROW]  # the random row kept too
     assert unanswered(again) == []
     assert (out / "occlusion.png").exists() and (out / "occlusion.npy").exists()
     # ... unless asked to replace them: then the old maps go and the table is backed up.

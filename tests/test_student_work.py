@@ -402,7 +402,7 @@ def test_explain_and_report_end_to_end_keep_a_spreadsheet_edited_table(tmp_path,
     again = _run("helpers.explain", espresso, *common, "--methods", "grad_cam", timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "kept the maps, rows and answers of gradient_x_input, vanilla_gradients" in again.stdout
-    assert answers_of(out) == expected and len(expected) == 3
+    assert answers_of(out) == expected and len(expected) == 4  # 3 methods, the random row
     assert (out / CSV_FILE).read_bytes().decode("cp1252").startswith("method;settings;")
     manifest = json.loads((out / "submission.json").read_text())
     assert manifest["methods"] == ["grad_cam", "gradient_x_input", "vanilla_gradients"]

@@ -360,7 +360,12 @@ def _check_method(method: str, row: Mapping, entry: Mapping, result: CheckResult
             then, now = f"{then} ({steps[0]} metric steps)", f"{now} ({steps[1]} metric steps)"
         result.add(
             "stale_answers",
-            f"table row {method}: the answers were written for the run with {short(then, 80)}; "
-            f"its map and numbers are now from {short(now, 80)}: look at the new map and "
+            f"table row {method}: the answers were written for the run with {_clip(then)}; "
+            f"its map and numbers are now from {_clip(now)}: look at the new map and "
             "numbers and update the answers",
         )
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
