@@ -256,3 +256,70 @@ def test_choose_image_takes_a_bundled_name_a_path_or_upload_in_colab(tmp_path, m
         choose_image("upload")
     with pytest.raises(ReportError, match="is a folder"):
         choose_image(tmp_path)
+
+
+@pytest.mark.parametrize("count", [6, 7, len(METHODS)])
+def test_no_grid_title_is_wider_than_its_panel(count):
+    """Six methods or more once clipped IG's title ("ated Gradients (gap 3%, 128 steps)...")."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.assignment.grid import grid_figure
+
+    results = fake_results(METHODS[:count], size=32)
+    for signed in (False, True):
+        if "integrated_gradients" in results:
+            results["integrated_gradients"].completeness = SimpleNamespace(
+                relative_gap=0.0312, steps=128, converged=True
+            )
+        fig = grid_figure(np.zeros((32, 32, 3), np.float32), results, "class 652 military_uniform, "
+                          "efficientnet_lite0", signed_maps=signed)  # fmt: skip
+        renderer = fig.canvas.get_renderer()
+        titled = [ax for ax in fig.axes if ax.get_title()]
+        assert len(titled) == count + 1  # the photo and every map
+        for ax in titled:
+            title, panel = ax.title.get_window_extent(renderer), ax.get_window_extent(renderer)
+            assert title.width <= panel.width + 0.5, (ax.get_title(), title.width, panel.width)
+            assert title.x0 >= 0 and title.x1 <= fig.bbox.width  # inside the figure
+        plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "command, said",
+    [
+        ("python -m helpers.explain espresso --class 967", "by `python -m helpers.explain esp"),
+        (None, "by `make_report` (notebook 11)"),
+    ],
+)
+def test_the_markdown_says_what_made_the_folder(tmp_path, command, said):
+    write_submission(tmp_path, np.zeros((8, 8, 3), np.float32), 967, fake_results(("grad_cam",)),
+                     command=command)  # fmt: skip
+    text = (tmp_path / MARKDOWN_FILE).read_text()
+    assert said in text and "with `helpers.report`" not in text
+    assert main([str(tmp_path)]) == 0  # rewritten by helpers.report: the origin stays
+    assert said in (tmp_path / MARKDOWN_FILE).read_text()
+
+
+def test_fit_titles_wraps_a_title_wider_than_its_panel():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.assignment.grid import fit_titles
+
+    fig, axes = plt.subplots(1, 4, figsize=(8, 2))
+    long = "Integrated Gradients (gap 3%, 128 steps) |magnitude| and a few more words"
+    axes[1].set_title(long)
+    renderer = fig.canvas.get_renderer()
+
+    def widths():
+        return axes[1].title.get_window_extent(renderer).width, axes[1].get_window_extent(renderer).width
+
+    assert widths()[0] > widths()[1]
+    fit_titles(fig)
+    assert axes[1].get_title().replace("\n", " ") == long  # wrapped at spaces, nothing lost
+    assert widths()[0] <= widths()[1]
+    plt.close(fig)

@@ -36,12 +36,20 @@ def check_png(path: Path) -> tuple[tuple[int, int] | None, str | None]:
         return None, f"{type(exc).__name__}: {str(exc).replace(str(path), path.name)}"
 
 
-def _check_npy(path: Path, channels: bool) -> tuple[tuple[int, int] | None, str | None]:
+def _check_npy(
+    path: Path, channels: bool, hashes: dict[str, str] | None = None
+) -> tuple[tuple[int, int] | None, str | None]:
+    """(height, width) of a readable, finite map, or an error text; its digest (by value,
+    :func:`~helpers.assignment.provenance.array_sha256`) goes into ``hashes``."""
+    from .provenance import array_sha256
+
     expected = 3 if channels else 2
     try:
         values = read_npy(path, ndim=(expected,))
     except (UnsafeFileError, OSError) as exc:
         return None, str(exc)
+    if hashes is not None:
+        hashes[path.name] = array_sha256(values)
     if channels and values.shape[-1] != 3:
         return None, f"expected (H, W, 3) attributions, got shape {values.shape}"
     if not np.all(np.isfinite(values)):
@@ -62,7 +70,7 @@ def check_maps(folder: Path, methods: list[str], result: CheckResult) -> None:
                 result.add("missing_map", f"{method}: {' and '.join(missing)} missing")
             continue
         png_size, png_error = check_png(png)
-        npy_size, npy_error = _check_npy(npy, channels=False)
+        npy_size, npy_error = _check_npy(npy, channels=False, hashes=result.file_hashes)
         if png_error:
             result.add("corrupt_map", f"{names[0]} is not a readable PNG ({png_error})")
         if npy_error:
@@ -78,7 +86,7 @@ def check_maps(folder: Path, methods: list[str], result: CheckResult) -> None:
             continue
         raw_name = f"{method}_attributions.npy"
         if (raw := open_inside(folder, raw_name, result, "corrupt_map")) is not None:
-            _, raw_error = _check_npy(raw, channels=True)
+            _, raw_error = _check_npy(raw, channels=True, hashes=result.file_hashes)
             if raw_error:
                 result.add("corrupt_map", f"{raw_name} is not readable ({raw_error})")
                 continue
@@ -92,6 +100,8 @@ def hash_files(folder: Path, names: list[str], result: CheckResult) -> None:
     from .provenance import sha256_file
 
     for name in names:
+        if name in result.file_hashes:  # hashed while it was read
+            continue
         path = open_inside(folder, name, result, "corrupt_map")
         if path is None:
             continue

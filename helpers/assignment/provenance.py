@@ -71,18 +71,21 @@ def sha256_file(path: Path, limit: int = MAX_HASHED_BYTES) -> str:
     values (dtype, shape and the numbers in C order), so saving the same map again in
     another ``.npy`` version or memory order does not change it; anything else by bytes."""
     if path.suffix == ".npy":
-        import numpy as np
-
         from .safe_files import read_npy
 
         try:
-            values = np.ascontiguousarray(read_npy(path, ndim=(1, 2, 3, 4)))
+            return array_sha256(read_npy(path, ndim=(1, 2, 3, 4)))
         except (UnsafeFileError, ValueError):
             pass  # not a readable map: its bytes, below
-        else:
-            head = f"{values.dtype.str} {values.shape} ".encode()
-            return sha256_bytes(head + values.tobytes())
     return sha256_bytes(read_bytes(path, limit))
+
+
+def array_sha256(values) -> str:
+    """The SHA-256 of an array's dtype, shape and numbers in C order."""
+    import numpy as np
+
+    values = np.ascontiguousarray(values)
+    return sha256_bytes(f"{values.dtype.str} {values.shape} ".encode() + values.tobytes())
 
 
 def answers_digest(row: Mapping[str, Any]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 #: ImageNet's domestic cats: tabby, tiger cat, Persian cat, Siamese cat, Egyptian cat.
 DOMESTIC_CATS = range(281, 286)
@@ -83,10 +84,10 @@ class ReportError(ValueError):
 # --------------------------------------------------------------------- placeholder answers
 
 #: Words and phrases that hold a cell's place instead of answering it (compared after
-#: lower-casing and dropping punctuation).
+#: lower-casing and dropping punctuation: "To-do!" is "to do").
 PLACEHOLDER_WORDS: tuple[str, ...] = (
     "todo", "to do", "tbd", "tba", "xxx", "fill in", "fill me", "your answer", "answer",
-    "n a", "na", "placeholder", "lorem ipsum", "asdf", "test", "idk", "later",
+    "n/a", "na", "placeholder", "lorem ipsum", "asdf", "test", "idk", "later",
 )  # fmt: skip
 
 #: Why an answer does not count as one: the checker lists such cells (problem kind
@@ -112,11 +113,17 @@ def normalize_answer(text: str | None) -> str:
     return " ".join(re.sub(r"[^\w\s]|_", " ", (text or "").lower()).split())
 
 
-def _question_forms(column: str) -> set[str]:
+@cache
+def _placeholder_forms() -> frozenset[str]:
+    return frozenset(normalize_answer(w) for w in PLACEHOLDER_WORDS)
+
+
+@cache
+def _question_forms(column: str) -> frozenset[str]:
     question = QUESTIONS.get(column, "")
     hint = question[question.find("(") + 1 : question.rfind(")")] if "(" in question else ""
     forms = {question, question.split("(")[0], hint, column, MARKDOWN_HEADERS.get(column, "")}
-    return {normalize_answer(f) for f in forms} - {""}
+    return frozenset({normalize_answer(f) for f in forms} - {""})
 
 
 def placeholder_reason(text: str | None, column: str) -> str | None:
@@ -130,16 +137,20 @@ def placeholder_reason(text: str | None, column: str) -> str | None:
         return "no_letters"
     if len(raw) == 1:
         return "one_character"
-    if words in PLACEHOLDER_WORDS:
+    if words in _placeholder_forms():
         return "placeholder_word"
     forms = _question_forms(column)
-    if words in forms or any(
-        difflib.SequenceMatcher(None, words, f).ratio() >= QUESTION_COPY_RATIO
-        for f in forms
-        if len(f) > 12
-    ):
+    if words in forms or any(_close(words, f) for f in forms if len(f) > 12):
         return "question"
     return None
+
+
+def _close(text: str, form: str) -> bool:
+    """difflib's ratio >= QUESTION_COPY_RATIO, its cheap upper bounds tried first."""
+    if 2 * min(len(text), len(form)) < QUESTION_COPY_RATIO * (len(text) + len(form)):
+        return False  # the lengths alone rule it out
+    matcher = difflib.SequenceMatcher(None, text, form)
+    return matcher.quick_ratio() >= QUESTION_COPY_RATIO and matcher.ratio() >= QUESTION_COPY_RATIO
 
 
 def placeholder_cells(rows: Iterable[Mapping[str, str]]) -> dict[tuple[str, str], str]:
