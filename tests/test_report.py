@@ -316,7 +316,8 @@ def test_fit_titles_wraps_a_title_wider_than_its_panel():
     renderer = fig.canvas.get_renderer()
 
     def widths():
-        return axes[1].title.get_window_extent(renderer).width, axes[1].get_window_extent(renderer).width
+        ax = axes[1]
+        return ax.title.get_window_extent(renderer).width, ax.get_window_extent(renderer).width
 
     assert widths()[0] > widths()[1]
     fit_titles(fig)
