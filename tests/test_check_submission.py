@@ -227,3 +227,18 @@ def test_checker_does_not_import_tensorflow():
         [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_every_problem_kind_is_explained_in_instructors_md():
+    import re
+
+    source = "".join(p.read_text() for p in (PROJECT_ROOT / "helpers" / "assignment").glob("*.py"))
+    kinds = set(re.findall(r'\.add\(\s*"(\w+)"', source)) | set(
+        re.findall(r'open_(?:inside|required)\([^)]*?"(\w+)"', source, re.S)
+    )
+    kinds |= {"missing_grid", "missing_input", "missing_manifest"}  # names made in code
+    table = (PROJECT_ROOT / "INSTRUCTORS.md").read_text(encoding="utf-8")
+    table = table[table.index("**In a submission**") :]
+    assert len(kinds) > 20
+    missing = sorted(k for k in kinds if f"`{k}`" not in table)
+    assert not missing, f"INSTRUCTORS.md's table of problem kinds lacks {missing}"

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers.assignment.rules import QUALITATIVE_COLUMNS
 from helpers.assignment.submission import model_input
 from helpers.assignment.table import fill_answers
 from helpers.check_submission import check_submission
 from helpers.data.images import load_image
 from helpers.methods.registry import METHODS
 from helpers.paths import PROJECT_ROOT
+from tests.submission_factory import answers_for
 
 
 def explain(*args, timeout=300):
@@ -109,7 +109,7 @@ def test_a_real_run_writes_a_folder_the_checker_accepts_once_answered(tmp_path, 
     assert {p.kind for p in problems} == {"empty_answers"} and len(problems) == 3
     # ... and once they are filled in, the checker's command line says OK (status 0).
     methods = ["grad_cam", "smoothgrad", "gradient_x_input"]
-    fill_answers(out, {m: dict.fromkeys(QUALITATIVE_COLUMNS, "an answer") for m in methods})
+    fill_answers(out, answers_for(methods, seed=5))  # real answers, not "an answer" x 12
     check = subprocess.run(
         [sys.executable, "-m", "helpers.check_submission", str(out)],
         cwd=PROJECT_ROOT,

@@ -198,13 +198,13 @@ def test_report_writes_maps_table_grid_and_manifest(made, lite0, espresso):
 def test_answers_are_written_kept_on_rerun_and_stale_maps_removed(made, espresso):
     report, _ = made
     out = report.out_dir
-    answers = {m: dict.fromkeys(QUALITATIVE_COLUMNS, f"answer for {m}") for m in FAST_METHODS}
+    answers = {m: {c: f"{c} answer for {m}" for c in QUALITATIVE_COLUMNS} for m in FAST_METHODS}
     answers["grad_cam"]["noise_level"] = "None"  # text, not a missing value
     table = fill_answers(out, answers)
     assert unanswered(table) == []
     assert read_table(out).set_index("method").loc["grad_cam", "noise_level"] == "None"
     assert parse_markdown_table((out / MARKDOWN_FILE).read_text())[1]["on_the_object"] == (
-        "answer for vanilla_gradients"
+        "on_the_object answer for vanilla_gradients"
     )
     with pytest.raises(ReportError, match="not in the table"):
         fill_answers(out, {"smoothgrad": {"noise_level": "low"}})
