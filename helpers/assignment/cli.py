@@ -350,7 +350,7 @@ def report_main(argv: list[str] | None = None) -> int:
 
 
 def _report(args: list[str]) -> int:
-    from .table import fill_answers, unanswered
+    from .table import fill_answers, method_rows, unanswered
 
     if args and args[0] in ("-h", "--help"):
         print(
@@ -367,7 +367,7 @@ def _report(args: list[str]) -> int:
     table = fill_answers(folder)
     missing = unanswered(table)
     print(
-        f"rewrote {folder / MARKDOWN_FILE} ({len(table)} methods, "
-        f"{len(missing)} answers still empty)"
+        f"rewrote {folder / MARKDOWN_FILE} ({len(method_rows(table))} rows, "
+        f"{len(missing)} answers still empty or placeholders)"
     )
     return 0
