@@ -14,21 +14,22 @@ the question; :func:`load_solutions` imports that file.
 from __future__ import annotations
 
 import importlib.util
-import os
 from types import ModuleType
 
 import numpy as np
 
+from .environment import SOLUTION_ENV_VAR, env_flag
 from .paths import PROJECT_ROOT
 
 SOLUTIONS_DIR = PROJECT_ROOT / "notebooks" / "solutions"
 
-SOLUTION_VARIABLE = "COURSE_SOLUTION"
+SOLUTION_VARIABLE = SOLUTION_ENV_VAR
 
 
 def solution_mode() -> bool:
-    """True when the instructor's solutions should run (``COURSE_SOLUTION=1``)."""
-    return os.environ.get(SOLUTION_VARIABLE, "").strip() == "1"
+    """True when the instructor's solutions should run (``COURSE_SOLUTION=1`` or ``true``;
+    a value that is not a flag is refused, :func:`helpers.environment.env_flag`)."""
+    return env_flag(SOLUTION_VARIABLE)
 
 
 def load_solutions(notebook: str) -> ModuleType:
