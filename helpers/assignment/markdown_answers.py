@@ -1,18 +1,19 @@
 """comparison.md is written from comparison.csv; what a student typed into it is kept.
 
 comparison.md looks like the table, so some students type their answers into it. The
-tools write it with a last line that says to edit the csv instead and records the
-SHA-256 of what they wrote (:func:`sign`). Before any tool writes it again,
-:func:`markdown_edits` reads it (bounded, regular file only) and compares:
+tools write it with a last line that says to edit the csv instead and records a hash of
+its table and one of the rest of its text (:func:`sign`). Before any tool writes it
+again, :func:`markdown_edits` reads it (bounded, regular file only) and compares:
 
-* unchanged since the tools wrote it: written over freely (the csv is the source);
-* edited by hand (or written by an older version of the tools, without the line):
-  every answer typed into its table where comparison.csv's cell is empty is **merged into
-  the csv** (the csv is backed up first, byte for byte); where both hold different
-  answers the csv's is used, and the edited comparison.md is **kept as
-  comparison-backup-<date>-<time>.md** before it is rewritten, as it is whenever it
-  holds anything the csv does not (other text, rows the csv lacks). Each of these is
-  said in one line; nothing typed into either file is lost.
+* its table as the tools wrote it: written over freely (the csv is the source, so any
+  difference is an edit of the csv made since);
+* its table edited by hand (or no hash line: written by an older version of the tools):
+  every answer typed into it where comparison.csv's cell is empty is **merged into the
+  csv** (the csv is backed up first, byte for byte); where both hold different answers
+  the csv's is used and comparison.md is **kept as comparison-backup-<date>-<time>.md**
+  before it is rewritten, as it is whenever it holds anything the csv does not (rows the
+  csv lacks, or any edit outside the table). Each of these is said in one line; nothing
+  typed into either file is lost.
 
 Line breaks: an answer may hold any kind (CR, LF, CRLF, vertical tab, form feed, NEL,
 U+2028, U+2029, or ``<br>`` typed into a spreadsheet cell); the Markdown writes each as
@@ -39,9 +40,9 @@ LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 BR_TAG = re.compile(r"<br\s*/?>", re.I)
 SIGNATURE = (
     "<!-- comparison.md is written from comparison.csv by the course's tools: type your "
-    "answers into the csv, not here. sha256:{} -->"
+    "answers into the csv, not here. table {} text {} -->"
 )
-_SIGNED = re.compile(r"<!-- [^\n]* sha256:([0-9a-f]{64}) -->\n?\Z")
+_SIGNED = re.compile(r"<!-- [^\n]* table ([0-9a-f]{32}) text ([0-9a-f]{32}) -->\s*\Z")
 
 
 def markdown_text(text: str) -> str:
@@ -62,19 +63,28 @@ def answer_key(text: str | None) -> str:
     return " ".join(BR_TAG.sub(" ", text or "").split())
 
 
+def _digests(body: str) -> tuple[str, str]:
+    """Hashes of a Markdown text's table lines and of its other lines."""
+    table, prose = [], []
+    for line in markdown_lines(body.rstrip("\n")):
+        (table if line.lstrip().startswith("|") else prose).append(line)
+    digest = [hashlib.sha256("\n".join(x).encode("utf-8")).hexdigest()[:32] for x in (table, prose)]
+    return digest[0], digest[1]
+
+
 def sign(document: str) -> str:
-    """``document`` with the last line that marks it as written by the tools."""
+    """``document`` with the last line that marks it as the tools' (two hashes)."""
     body = document if document.endswith("\n") else document + "\n"
-    return body + SIGNATURE.format(hashlib.sha256(body.encode("utf-8")).hexdigest()) + "\n"
+    return body + SIGNATURE.format(*_digests(body)) + "\n"
 
 
-def is_signed_unchanged(text: str) -> bool | None:
-    """True: exactly as the tools wrote it; False: edited since; None: no signature line."""
+def unchanged_parts(text: str) -> tuple[bool, bool] | None:
+    """(table as the tools wrote it?, the rest as they wrote it?); None: no hash line."""
     match = _SIGNED.search(text)
     if match is None:
         return None
-    body = text[: match.start()]
-    return hashlib.sha256(body.encode("utf-8")).hexdigest() == match[1]
+    table, prose = _digests(text[: match.start()])
+    return table == match[1], prose == match[2]
 
 
 @dataclass
@@ -137,9 +147,11 @@ def markdown_edits(out: str | Path, table: TableFile | None) -> MarkdownEdits:
             raise ReportError(f"{out / MARKDOWN_FILE}: {exc}; move it away and run again") from None
         edits.keep_copy = True  # too large or not text: not what the tools wrote
         return edits
-    signed = is_signed_unchanged(text)
-    if signed:
-        return edits
+    unchanged = unchanged_parts(text)
+    if unchanged is not None and not unchanged[1]:
+        edits.keep_copy = True  # edited outside the table: keep it all
+    if unchanged is not None and unchanged[0]:
+        return edits  # its table is the tools': the csv changed since, nothing typed in
     for row in parse_markdown_table(text):
         method = row.get("method", "").strip()
         answered = {c: row[c] for c in QUALITATIVE_COLUMNS if answer_key(row.get(c))}
@@ -156,8 +168,5 @@ def markdown_edits(out: str | Path, table: TableFile | None) -> MarkdownEdits:
                 edits.differing.append(f"{method}: {column}")
             else:
                 edits.merge.setdefault(method, {})[column] = typed
-    found = edits.merge or edits.differing or edits.without_row
-    edits.keep_copy = signed is False or bool(edits.differing or edits.without_row)
-    if signed is None and not found:
-        edits.keep_copy = False  # an older version of the tools wrote it, nothing typed in
+    edits.keep_copy |= bool(edits.differing or edits.without_row)
     return edits

@@ -236,9 +236,9 @@ _ALONE = frozenset("àèéòùÀ")  # accented letters that are words on their o
 def text_plausibility(text: str) -> int:
     """How much the non-ASCII characters of ``text`` look like European text: +1 for each
     common accented letter or sign in a plausible place, -1 or -2 for each one that is
-    not (a capital inside a word as in "cafŽ" or "donÕt", a sign between two letters as
-    in "Stra§e", three accented letters in a row, a lone accented letter as in "Û 5",
-    any other character). Text in the wrong one-byte encoding scores below its right
+    not (a capital inside a word as in "cafŽ", "donÕt" or "ÈÈn", a sign between two letters as
+    in "Stra§e" or between two other non-ASCII characters, three accented letters in a
+    row, a lone accented letter as in "Û 5", any other character). Text in the wrong one-byte encoding scores below its right
     reading; tests/test_bad_answers.py measures it on real sentences."""
     score, end = 0, len(text)
     for i, c in enumerate(text):
@@ -251,13 +251,16 @@ def text_plausibility(text: str) -> int:
             lone = not before.isalpha() and not after.isalpha() and c not in _ALONE
             if c.isupper() and before.isalpha() and before.islower():
                 score -= 2
+            elif c.isupper() and before.isupper() and after.islower():
+                score -= 1  # "ÈÈn": capitals only start a word
             elif (accented and before.isalpha() and after.isalpha()) or lone:
                 score -= 1
             else:
                 score += 1
         elif c in _SIGNS:
             between = before.isalpha() and after.isalpha() and c not in _JOINERS
-            score += -1 if between else 1
+            crowded = before >= "\x80" and after >= "\x80"  # among other non-ASCII
+            score += -1 if between or crowded else 1
         else:
             score -= 1
     return score
