@@ -170,7 +170,9 @@ def read_npy(
         if dtype.kind not in "biuf":
             raise UnsafeFileError(f"its dtype {dtype} is not a number type")
         if not all(type(n) is int and n >= 0 for n in shape):
-            raise UnsafeFileError(f"its header declares the shape {shape}: a side below 0")
+            raise UnsafeFileError(
+                f"its header declares the shape {shape}: every side must be a whole number >= 0"
+            )
         nbytes = math.prod(shape) * dtype.itemsize
         if nbytes > max_bytes:
             raise UnsafeFileError(
@@ -237,9 +239,16 @@ def text_plausibility(text: str) -> int:
     """How much the non-ASCII characters of ``text`` look like European text: +1 for each
     common accented letter or sign in a plausible place, -1 or -2 for each one that is
     not (a capital inside a word as in "cafŽ", "donÕt" or "ÈÈn", a sign between two letters as
-    in "Stra§e" or between two other non-ASCII characters, three accented letters in a
-    row, a lone accented letter as in "Û 5", any other character). Text in the wrong one-byte encoding scores below its right
-    reading; tests/test_bad_answers.py measures it on real sentences."""
+    in "Stra§e" or between two other non-ASCII characters, a word of two or more letters
+    none of them ASCII as in "ÏÓÈ", a lone accented letter as in "Û 5", any other
+    character). Text in the wrong one-byte encoding scores below its right reading;
+    tests/test_bad_answers.py measures it on real sentences."""
+    foreign = {  # letters of words with no ASCII letter: another alphabet read as Latin
+        i
+        for word in _WORD.finditer(text)
+        if len(word[0]) > 1 and not _ASCII_LETTER.search(word[0])
+        for i in range(word.start(), word.end())
+    }
     score, end = 0, len(text)
     for i, c in enumerate(text):
         if c < "\x80":
@@ -247,13 +256,10 @@ def text_plausibility(text: str) -> int:
         before = text[i - 1] if i else " "
         after = text[i + 1] if i + 1 < end else " "
         if c in _LETTERS:
-            accented = before >= "\x80" and after >= "\x80"  # three in a row
             lone = not before.isalpha() and not after.isalpha() and c not in _ALONE
             if c.isupper() and before.isalpha() and before.islower():
                 score -= 2
-            elif c.isupper() and before.isupper() and after.islower():
-                score -= 1  # "ÈÈn": capitals only start a word
-            elif (accented and before.isalpha() and after.isalpha()) or lone:
+            elif (c.isupper() and before.isupper() and after.islower()) or lone or i in foreign:
                 score -= 1
             else:
                 score += 1
@@ -264,6 +270,10 @@ def text_plausibility(text: str) -> int:
         else:
             score -= 1
     return score
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def read_text(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -34,7 +35,8 @@ def can_limit_time() -> bool:
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Raise :class:`TimeBudgetExceeded` in the ``with`` body after ``seconds`` (None or
-    where :func:`can_limit_time` is False: no limit). The previous handler is restored."""
+    where :func:`can_limit_time` is False: no limit). Limits nest: an enclosing one keeps
+    running (and still fires first if it is shorter); its handler is restored after."""
     if seconds is None or not can_limit_time():
         yield
         return
@@ -42,10 +44,14 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     def expire(signum, frame):
         raise TimeBudgetExceeded(seconds)
 
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]  # 0.0: no enclosing limit
+    start = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:  # give the enclosing limit back what it had left (at least 1 ms)
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
