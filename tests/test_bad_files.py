@@ -509,6 +509,50 @@ def test_a_hostile_class_is_graded_in_bounded_memory(hostile_class):
     assert outcome == "loaded" and mib < 300
 
 
+# ------------------------------------------------------------------ memory, each case
+
+
+def _memory_targets(tmp: Path) -> dict[str, tuple[str, str, str, str]]:
+    """{case: (module, call, error, target)} for peak_mib: each hostile input once."""
+    png = tmp / "huge.png"
+    png.write_bytes((PROJECT_ROOT / "data" / "espresso.png").read_bytes())
+    os.truncate(png, GIGA)
+    manifest = tmp / "submission.json"
+    manifest.write_text(HOSTILE_JSON["megabyte_of_escapes"])
+    return {
+        "load_image_sparse_1_2_gb": ("helpers.data.images", "load_image", "ImageLoadError", png),
+        "load_image_fifo": (
+            "helpers.data.images", "load_image", "ImageLoadError", make_fifo(tmp / "fifo.png")
+        ),
+        "manifest_megabyte_of_escapes": (
+            "helpers.assignment.safe_files", "read_json", "UnsafeFileError", manifest
+        ),
+        "class_name_5000_words": (
+            "helpers.data.labels", "resolve_class", "ClassIndexError", PASTED[:30_000]
+        ),
+        "npy_minus_one_sparse": (
+            "helpers.assignment.safe_files", "read_npy", "UnsafeFileError",
+            npy_with_header(tmp / "bomb.npy", (-1, 1), size=GIGA),
+        ),
+    }  # fmt: skip
+
+
+MEMORY_CASES = [
+    "load_image_sparse_1_2_gb", "load_image_fifo", "manifest_megabyte_of_escapes",
+    "class_name_5000_words", "npy_minus_one_sparse",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", MEMORY_CASES)
+def test_each_case_is_refused_fast_in_bounded_memory(tmp_path, case):
+    module, call, error, target = _memory_targets(tmp_path)[case]
+    (outcome, mib), seconds = timed(peak_mib, module, call, error, str(target))
+    print(f"\n{case}: {outcome}, {mib:.1f} MiB above the start, {seconds:.1f} s in a fresh "
+          "process (Python and the imports included)")  # fmt: skip
+    assert outcome == error and mib < 300
+    assert seconds < 60
+
+
 # ------------------------------------------------------------------ the time budget
 
 #: The depth scan as it was: catastrophic backtracking on an unterminated string.

@@ -110,6 +110,7 @@ def json_depth(text: str) -> int:
 
 def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH):
     """Parse a JSON file whose size and nesting depth are bounded first."""
+    path = Path(path)
     data = read_bytes(path, max_bytes)
     try:
         text = data.decode("utf-8-sig")
