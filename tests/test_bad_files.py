@@ -39,8 +39,9 @@ from helpers.check_submission import inspect_submission
 from helpers.data import labels
 from helpers.data.images import ImageLoadError, load_image
 from helpers.paths import PROJECT_ROOT
+from tests import test_checker_hostile as hostile
 from tests.peak_memory import peak_mib
-from tests.submission_factory import build, run_checker, zip_folder
+from tests.submission_factory import run_checker, zip_folder
 from tests.test_bad_answers import spreadsheet_csv
 from tests.test_student_work import make_folder
 
@@ -59,24 +60,15 @@ HOSTILE_JSON = {
 }
 
 
+template, copy = hostile.template, hostile.copy  # the same fixtures: a folder to damage
+
+
 def timed(call, *args, **kwargs):
     start = time.perf_counter()
     try:
         return call(*args, **kwargs), time.perf_counter() - start
     except Exception as exc:  # noqa: BLE001 - the test looks at it
         return exc, time.perf_counter() - start
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("bounds") / "espresso")
-
-
-@pytest.fixture
-def copy(template, tmp_path):
-    import shutil
-
-    return Path(shutil.copytree(template, tmp_path / "sub" / "espresso"))
 
 
 def kinds_and_messages(folder):
