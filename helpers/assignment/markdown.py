@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .markdown_answers import BR_TAG, markdown_lines, markdown_text, sign
 from .rules import (
     COMPUTED_COLUMNS,
     GRID_FILE,
@@ -21,7 +22,7 @@ from .rules import (
     TABLE_COLUMNS,
     ReportError,
 )
-from .table_file import replace_file
+from .table_file import FileStamp, replace_file
 
 
 def _format_cell(column: str, value) -> str:
@@ -33,7 +34,7 @@ def _format_cell(column: str, value) -> str:
         return f"{float(value):.2f}"
     if column in ("deletion_auc", "insertion_auc"):
         return f"{float(value):.3f}"
-    return str(value).strip().replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+    return markdown_text(str(value))
 
 
 def markdown_table(table) -> str:
@@ -51,7 +52,7 @@ def markdown_table(table) -> str:
 def parse_markdown_table(text: str) -> list[dict[str, str]]:
     """Read back the rows of the comparison table in a comparison.md (for the checker)."""
     headers = {v: k for k, v in MARKDOWN_HEADERS.items()}
-    lines = text.splitlines()
+    lines = markdown_lines(text)
     header_at = next(
         (
             i
@@ -80,7 +81,7 @@ def _split_row(line: str) -> list[str]:
     if not line.startswith("|"):
         return []
     parts = re.split(r"(?<!\\)\|", line.strip("|") if line.endswith("|") else line[1:])
-    return [p.strip().replace("\\|", "|").replace("<br>", "\n") for p in parts]
+    return [BR_TAG.sub("\n", p.strip().replace("\\|", "|")) for p in parts]
 
 
 def _markdown_document(table, manifest: Mapping | None) -> str:
@@ -150,8 +151,13 @@ def read_manifest(out_dir: str | Path) -> dict:
     return manifest
 
 
-def write_markdown(table, out_dir: str | Path, manifest: Mapping | None = None) -> Path:
-    """Write comparison.md (only the assignment's columns) from a comparison DataFrame."""
+def write_markdown(
+    table, out_dir: str | Path, manifest: Mapping | None = None, expected: FileStamp | None = None
+) -> Path:
+    """Write comparison.md (only the assignment's columns) from a comparison DataFrame,
+    signed as the tools' (:func:`~helpers.assignment.markdown_answers.sign`). ``expected``:
+    comparison.md as read; if it changed since, it is not written over."""
     out = Path(out_dir)
     manifest = read_manifest(out) if manifest is None else manifest
-    return replace_file(out / MARKDOWN_FILE, _markdown_document(table, manifest).encode("utf-8"))
+    text = sign(_markdown_document(table, manifest))
+    return replace_file(out / MARKDOWN_FILE, text.encode("utf-8"), expected)

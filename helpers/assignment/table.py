@@ -14,9 +14,11 @@ from .markdown import (  # noqa: F401 - re-exported: the table's one import poin
     read_manifest,
     write_markdown,
 )
+from .markdown_answers import markdown_edits
 from .rules import (
     COMPUTED_COLUMNS,
     CSV_FILE,
+    MARKDOWN_FILE,
     QUALITATIVE_COLUMNS,
     RANDOM_ROW,
     RANDOM_SEED,
@@ -29,6 +31,7 @@ from .table_file import (
     CsvStyle,
     TableFile,
     format_number,
+    keep_backup,
     new_table_file,
     parse_number,
     read_table_file,
@@ -196,7 +199,7 @@ def read_table(out_dir: str | Path):
     return frame_from_table_file(read_table_cells(out_dir))
 
 
-def fill_answers(out_dir: str | Path, answers: Mapping | None = None):
+def fill_answers(out_dir: str | Path, answers: Mapping | None = None, progress=print):
     """Write your answers into the folder's table (csv and md) and return the table.
 
     ``answers``: ``{method: {column: text}}`` with the columns in
@@ -204,10 +207,23 @@ def fill_answers(out_dir: str | Path, answers: Mapping | None = None):
     empty text leaves the cell as it is (a notebook's blank template never erases answers
     typed into the csv). The csv keeps its separator, encoding and extra columns. With no
     answers only comparison.md is rewritten from comparison.csv (after editing the csv).
+    Answers typed into comparison.md are merged into empty csv cells (the csv backed up
+    first) and an edited comparison.md is kept as a backup
+    (:mod:`~helpers.assignment.markdown_answers`); ``progress`` hears about it. A file
+    that changed while this ran is not written over.
     """
+    say = progress or (lambda line: None)
     cells = read_table_cells(out_dir)
     manifest = read_manifest(out_dir)
-    changed = False
+    edits = markdown_edits(out_dir, cells)
+    merged = edits.merge_into(cells)
+    changed = bool(merged)
+    if merged:
+        backup = keep_backup(Path(out_dir) / CSV_FILE, "comparison-backup-", ".csv")
+        say(
+            f"copied the answers typed into {MARKDOWN_FILE} into {CSV_FILE} "
+            f"({', '.join(merged)}); the csv as it was is kept as {backup.name}"
+        )
     methods = [m for m in cells.methods() if m != RANDOM_ROW]
     for method, row in check_answers(answers or {}, methods).items():
         target = cells.row_of(method)
@@ -217,8 +233,9 @@ def fill_answers(out_dir: str | Path, answers: Mapping | None = None):
                 changed = True
     if changed:
         write_table_file(Path(out_dir) / CSV_FILE, cells)
+    edits.keep(Path(out_dir), say)
     table = frame_from_table_file(cells)
-    write_markdown(table, out_dir, manifest)
+    write_markdown(table, out_dir, manifest, edits.stamp)
     return table
 
 
