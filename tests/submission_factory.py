@@ -83,7 +83,7 @@ def answers_for(methods=METHODS, seed: int = 1) -> dict[str, dict[str, str]]:
 
     return {
         m: {
-            "what_it_highlights": text(8, 14).capitalize() + ".",
+            "what_it_highlights": f"my answer: {text(8, 14)}.",  # "my answer": see test_bad_files
             "on_the_object": rng.choice(("yes", "partly", "no", "mostly", "hardly")),
             "noise_level": rng.choice(("low", "medium", "high")),
             "would_you_trust_it": rng.choice(("Yes", "Partly", "No")) + ": " + text(6, 12) + ".",

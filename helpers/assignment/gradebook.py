@@ -131,7 +131,9 @@ def check_one(path: Path, seconds: float | None = SECONDS_PER_SUBMISSION, verify
     if path.is_dir() or is_zip:
         try:
             with time_limit(seconds):
-                result = inspect_submission(path, verify=verify)
+                result = (
+                    inspect_submission(path, verify=verify) if verify else inspect_submission(path)
+                )
         except TimeBudgetExceeded as exc:
             result = CheckResult(path)
             result.add(
