@@ -88,7 +88,6 @@ def tiny_vit(
     dim: int = 64,
     depth: int = 3,
     heads: int = 4,
-    overlap: int = 4,
     seed: int = 0,
 ) -> keras.Model:
     """A tiny Vision Transformer for 64 x 64 pixels: (64 / patch)^2 patch tokens + a class
@@ -98,10 +97,11 @@ def tiny_vit(
     pixels = keras.Input(IMAGE_SHAPE, name="pixels")
     x = PixelPreprocessing("efficientnet_lite", name="preprocess")(pixels)
     x = keras.layers.Conv2D(
-        dim, patch + 2 * overlap, strides=patch, padding="same", name="patch_embedding"
+        2 * dim, patch, strides=patch, activation="gelu", name="patch_embedding"
     )(x)
     grid = IMAGE_SHAPE[0] // patch
-    x = keras.layers.Reshape((grid * grid, dim), name="patch_tokens")(x)
+    x = keras.layers.Reshape((grid * grid, 2 * dim), name="patch_tokens")(x)
+    x = keras.layers.Dense(dim, name="patch_projection")(x)
     x = ClassToken(name="class_token")(x)
     x = PositionEmbedding(name="position_embedding")(x)
     for i in range(1, depth + 1):
@@ -160,16 +160,23 @@ def train(
     learning_rate: float = 2e-3,
     seed: int = 0,
     verbose: int = 0,
+    jit_compile: bool | str = "auto",
+    warmup_epochs: int = 0,
 ) -> TrainingReport:
     """Fit ``model`` on a :class:`~helpers.data.synthetic.SyntheticSet` with Adam (cosine-
     decayed learning rate) and sparse cross-entropy on the softmax output; seeded."""
     keras.utils.set_random_seed(seed)
-    steps = epochs * -(-len(train_set) // batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.05)
+    per_epoch = -(-len(train_set) // batch_size)
+    warmup = per_epoch if warmup_epochs else 0
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate / 10 if warmup else learning_rate, epochs * per_epoch - warmup,
+        alpha=0.05, warmup_target=learning_rate if warmup else None, warmup_steps=warmup,
+    )
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        jit_compile=jit_compile,
     )
     start = time.perf_counter()
     history = model.fit(
