@@ -1,3 +1,4 @@
+# ruff: noqa: N806  (the original's variable names, kept for comparison)
 """Reference for ROAD's noisy linear imputation: pytorch-grad-cam's ``metrics/road.py``
 (taken there from the authors' code, Rong et al. 2022, MIT licence), ported to numpy for the
 tests: torch tensors became numpy arrays, everything else (the neighbour weights, the

@@ -75,6 +75,14 @@ def efficient_mprt(
     or a single value) has no complexity to compare with: NaN."""
     if random_model is None:
         random_model = fully_randomized_model(model, seed)
-    trained = map_entropy(method(model, image, class_index), bins)
-    randomized = map_entropy(method(random_model, image, class_index), bins)
+    return entropy_rise(
+        method(model, image, class_index), method(random_model, image, class_index), bins
+    )
+
+
+def entropy_rise(trained_map: np.ndarray, randomized_map: np.ndarray, bins: int = ENTROPY_BINS):
+    """eMPRT's score from the two maps: entropy(randomized) / entropy(trained); NaN when the
+    trained map has entropy 0 (all zeros or a single value)."""
+    trained = map_entropy(trained_map, bins)
+    randomized = map_entropy(randomized_map, bins)
     return randomized / trained if trained > 0 else float("nan")

@@ -77,7 +77,9 @@ def rollout(attentions: Sequence[np.ndarray], residual: bool = True) -> np.ndarr
         if single:
             weights = weights[None]
         if weights.ndim != 4 or weights.shape[-1] != weights.shape[-2]:
-            raise ValueError(f"each block's attention must be (N, heads, T, T), got {weights.shape}")
+            raise ValueError(
+                f"each block's attention must be (N, heads, T, T), got {weights.shape}"
+            )
         fused = weights.mean(axis=1)
         if residual:
             fused = fused + np.eye(fused.shape[-1])
