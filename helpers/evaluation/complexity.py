@@ -14,22 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..methods.maps import reduce_channels
+from .localisation import as_map
 
 ENTROPY_BINS = 100
 
 
 def _magnitudes(saliency: np.ndarray) -> np.ndarray:
-    values = np.asarray(saliency, dtype=np.float64)
-    if values.ndim == 3 and values.shape[-1] == 3:
-        values = reduce_channels(values).astype(np.float64)
-    if values.ndim != 2:
-        raise ValueError(
-            f"saliency must be one (H, W) map or (H, W, 3) attributions, got shape {values.shape}"
-        )
-    if not np.all(np.isfinite(values)):
-        raise ValueError("saliency contains NaN or infinite values")
-    return np.abs(values).ravel()
+    return np.abs(as_map(saliency)).ravel()
 
 
 def sparseness(saliency: np.ndarray) -> float:

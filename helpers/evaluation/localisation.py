@@ -29,7 +29,9 @@ from scipy.ndimage import binary_dilation
 from ..methods.maps import reduce_channels
 
 
-def _map_2d(saliency: np.ndarray) -> np.ndarray:
+def as_map(saliency: np.ndarray) -> np.ndarray:
+    """A finite float64 (H, W) map from a map or (H, W, 3) attributions (max |a| over
+    channels); anything else is refused with its shape."""
     values = np.asarray(saliency, dtype=np.float64)
     if values.ndim == 3 and values.shape[-1] in (1, 3):
         values = reduce_channels(values).astype(np.float64)
@@ -71,7 +73,7 @@ def grown_mask(mask: np.ndarray, tolerance: int = 0) -> np.ndarray:
 def pointing_game(saliency: np.ndarray, mask: np.ndarray, tolerance: int = 0) -> float:
     """1.0 if the map's maximum lies in ``mask`` (grown by ``tolerance`` pixels), else 0.0;
     with tied maxima, the share of them inside (the expected hit of a random tie-break)."""
-    values = _map_2d(saliency)
+    values = as_map(saliency)
     region = grown_mask(_mask_2d(mask, values.shape), tolerance)
     peaks = values == values.max()
     return float(region[peaks].mean())
@@ -88,7 +90,7 @@ def relevance_mass_accuracy(saliency: np.ndarray, mask: np.ndarray) -> float:
     """Share of the map's positive relevance inside ``mask`` (Arras et al., 2022):
     sum of max(R, 0) inside / sum of max(R, 0) everywhere. Signed maps count only their
     positive evidence; a map with no positive value scores 0."""
-    values = np.maximum(_map_2d(saliency), 0.0)
+    values = np.maximum(as_map(saliency), 0.0)
     region = _mask_2d(mask, values.shape)
     total = values.sum()
     return float(values[region].sum() / total) if total > 0 else 0.0
@@ -97,7 +99,7 @@ def relevance_mass_accuracy(saliency: np.ndarray, mask: np.ndarray) -> float:
 def relevance_rank_accuracy(saliency: np.ndarray, mask: np.ndarray) -> float:
     """Of the K highest pixels of the map (K = pixels in ``mask``), the share inside it
     (Arras et al., 2022). Ties at the K-th value are broken by position (stable sort)."""
-    values = _map_2d(saliency)
+    values = as_map(saliency)
     region = _mask_2d(mask, values.shape)
     k = int(region.sum())
     top = np.argsort(-values.ravel(), kind="stable")[:k]
