@@ -123,7 +123,7 @@ def make_cases(model, image: np.ndarray, quick: bool, names=None) -> list[Case]:
             continue
         s = method.settings(quick)
         s.update(EQUAL_TO_TF_EXPLAIN.get(name, lambda s: {})(s))
-        passes = method.passes(s, image.shape[:2])
+        passes = method.count_passes(s, image.shape[:2], model)
         if s.get("steps") == "auto":  # IG to a tolerance: the floor is the points it used
             _, _, check = method.run(model, image, CLASS_INDEX, progress=False, **s)
             s["steps_used"] = check.steps
