@@ -168,14 +168,18 @@ def test_on_a_gap_head_xgrad_cam_is_grad_cam(lite0, cat):
                                atol=1e-5)
 
 
-def test_layer_cam_at_an_early_layer_is_sharper_than_grad_cam_there(lite0, cat):
-    """At an early layer Grad-CAM's averaged gradient mixes signs over the whole grid; LayerCAM
-    keeps each cell's positive gradient."""
-    layer = helpers.grad_cam_layer(lite0, "block3a_expand_conv")
+def test_layer_cam_at_an_early_layer_localises_where_grad_cam_does_not(lite0, cat):
+    """At an early layer Grad-CAM's averaged gradient mixes signs over the whole grid and its
+    map is no better than a flat one on the cat's face; LayerCAM keeps each cell's positive
+    gradient (notebook 07, section 5: the face box of notebook 03)."""
+    box = (slice(48, 224), slice(50, 188))
+    area = (224 - 48) * (188 - 50) / 224**2
+    layer = "block4a_activation"  # the depthwise convolution's rectified output, 14x14
     grad = helpers.grad_cam(lite0, cat, 281, layer=layer)
     layer_map = layer_cam(lite0, cat, 281, layer=layer)
     assert layer_map.shape == (224, 224) and np.isclose(layer_map.max(), 1.0)
-    assert not np.allclose(grad, layer_map, atol=0.05)
+    grad_mass, layer_mass = (m[box].sum() / m.sum() for m in (grad, layer_map))
+    assert grad_mass < area + 0.02 and layer_mass > area + 0.05, (grad_mass, layer_mass, area)
 
 
 # --- Score-CAM ------------------------------------------------------------------------------------
