@@ -24,18 +24,21 @@ or any value >= the layer's channel count, is the exact method.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Sequence
 
 import keras
 import numpy as np
+import tensorflow as tf
 
-from ..models.scores import batch_logits
+from ..models.scores import logits_model
 from ..models.scores import softmax as softmax_over_last_axis
 from .batching import Progress, chunks
 from .cam import CamContext, cam_method, feature_layer, upsample
 from .checks import ParameterError, positive_int
 
 SOFTMAX_CONVENTIONS = ("classes", "channels")
+_MASKED_LOGITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def score_cam_settings(max_channels, softmax) -> tuple[int | None, str]:
@@ -71,6 +74,22 @@ def score_cam_masks(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.divide(up - low, span, out=np.zeros_like(up), where=span > 0)
 
 
+def _masked_logits(model: keras.Model):
+    """A tf.function (image, masks (c, H, W)) -> logits (c, classes) of the masked images,
+    compiled once per model: the masked batch is made inside the graph."""
+    if model not in _MASKED_LOGITS:
+        scorer = logits_model(model)
+        shape = model.inputs[0].shape[1:]
+
+        @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32),
+                                      tf.TensorSpec([None, *shape[:-1]], tf.float32)])
+        def masked_logits(image, masks):
+            return scorer(image[None] * masks[..., None], training=False)
+
+        _MASKED_LOGITS[model] = masked_logits
+    return _MASKED_LOGITS[model]
+
+
 def masked_scores(
     model: keras.Model,
     image: np.ndarray,
@@ -82,9 +101,10 @@ def masked_scores(
     """The class logit and class probability of the image masked by each of the (h, w, c)
     maps (:func:`score_cam_masks`): two arrays (c,), in chunks of ``batch_size`` images."""
     logits, probabilities = [], []
+    forward, pixels = _masked_logits(model), tf.constant(image, tf.float32)
     for part in chunks(maps.shape[-1], batch_size):
-        masks = score_cam_masks(maps[..., part], image.shape[:2])
-        scores = batch_logits(model, image[None] * masks[..., None]).astype(np.float64)
+        masks = score_cam_masks(maps[..., part], image.shape[:2]).astype(np.float32)
+        scores = forward(pixels, masks).numpy().astype(np.float64)
         logits.append(scores[:, class_index])
         probabilities.append(softmax_over_last_axis(scores)[:, class_index])
         advance(part.stop - part.start)
