@@ -40,7 +40,7 @@ def flatten_dense_cnn(shape=(8, 8, 3), channels=4, classes=3, seed=0):
         inputs
     )
     dense = keras.layers.Dense(classes, name="logits")
-    logits = dense(keras.layers.Flatten()(features))
+    logits = dense(keras.layers.Flatten(name="flatten")(features))
     model = keras.Model(inputs, keras.layers.Softmax(name="predictions")(logits))
     kernel, bias = dense.get_weights()
     dense.set_weights([kernel, RNG.normal(size=classes).astype(np.float32)])
