@@ -7,7 +7,7 @@ instead of the logit, another class (the model's favourite, 285 *Egyptian cat* o
 EfficientNet-Lite0), all 1000 logits at once, an input the tape did not watch (None), the
 picture of notebook 02 (|g|, or its maximum over the colour channels) instead of the raw
 gradient, the batch axis kept, the image scaled to [0, 1] although the model takes pixels
-in [0, 255], and gradient x input. All the gradients come from one batched backward pass.
+in [0, 255], and gradient x input.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from ..exercises import Answer, Mistake
 from ..methods.gradients import vanilla_gradients
+from ..methods.kernels import logit_gradients
 from ..models.scores import logits_model, predict_logits
 from .common import distinct
 
@@ -24,32 +25,27 @@ from .common import distinct
 OTHER_CLASSES = 2
 
 
-def _batched_gradients(model, image: np.ndarray, class_index: int, others: list[int]):
-    """One backward pass with one target per row of a batch: the logit of ``class_index``
-    (a correct form: the same gradient computed in a batch), the other classes' logits,
-    the probability, the cross-entropy loss, the sum of all logits, and the logit at the
-    image divided by 255. Images in a batch do not interact (inference mode)."""
-    scorer = logits_model(model)
-    first = 1 + len(others)  # the row of the probability; loss, sum and scaled follow
-    x = tf.convert_to_tensor(np.stack([image] * (first + 3) + [image / 255.0]), tf.float32)
+def _wrong_gradients(model, image: np.ndarray, class_index: int, others: list[int]) -> dict:
+    """The gradients of the wrong targets. The other classes' logits and the logit at the
+    image divided by 255 go through the library's compiled kernel (traced already by
+    :func:`vanilla_gradients`); the probability and the sum of all logits take one eager
+    backward pass of two images (images in a batch do not interact). The cross-entropy
+    loss -log p_c has the gradient -(d p_c / dx) / p_c."""
+    rows = np.stack([image] * len(others) + [image / 255.0]).astype(np.float32)
+    logit_grads, _ = logit_gradients(model, rows, np.array([*others, class_index], np.int32))
+    x = tf.convert_to_tensor(np.stack([image, image]), tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        z = scorer(x, training=False)
-        p = tf.nn.softmax(z)  # the model's output: its last layer is this softmax
-        targets = [z[0, class_index], *(z[1 + k, c] for k, c in enumerate(others))]
-        targets.append(p[first, class_index])
-        targets.append(-tf.nn.log_softmax(z[first + 1])[class_index])  # cross-entropy loss
-        targets.append(tf.reduce_sum(z[first + 2]))
-        targets.append(z[first + 3, class_index])
-        total = tf.add_n(targets)
+        z = logits_model(model)(x, training=False)
+        p_c = tf.nn.softmax(z[0])[class_index]  # the model's output: its last layer's softmax
+        total = p_c + tf.reduce_sum(z[1])
     grads = tape.gradient(total, x).numpy()
     return {
-        "batched": grads[0],
-        "others": list(grads[1:first]),
-        "probability": grads[first],
-        "loss": grads[first + 1],
-        "all_logits": grads[first + 2],
-        "scaled": grads[first + 3],
+        "others": list(logit_grads[:-1]),
+        "scaled": logit_grads[-1],
+        "probability": grads[0],
+        "loss": -grads[0] / float(p_c),
+        "all_logits": grads[1],
     }
 
 
@@ -59,7 +55,7 @@ def gradient_catalogue(model, image: np.ndarray, class_index: int) -> dict[str, 
     expected = vanilla_gradients(model, image, class_index)
     ranking = [int(i) for i in np.argsort(-predict_logits(model, image)[0])]
     others = [c for c in ranking if c != class_index][:OTHER_CLASSES]
-    grads = _batched_gradients(model, image, class_index, others)
+    grads = _wrong_gradients(model, image, class_index, others)
     logit = "scorer(x, training=False)[:, class_index]"
     mistakes = [
         Mistake(
@@ -117,12 +113,10 @@ def gradient_catalogue(model, image: np.ndarray, class_index: int) -> dict[str, 
             "Return tape.gradient(score, x) without multiplying by the image.",
         ),
     ]
-    correct = [grads["batched"]]
     return {
         "g_by_hand": Answer(
             expected,
-            distinct(expected, mistakes, correct),
-            correct=correct,
+            distinct(expected, mistakes),
             hint="Differentiate scorer's output for class_index with respect to x.",
         )
     }
