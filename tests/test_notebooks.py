@@ -109,27 +109,25 @@ def test_solution_switch_loads_this_notebooks_solutions_file(path):
     assert (SOLUTIONS_DIR / f"{path.stem}.py").is_file(), f"no notebooks/solutions/{path.stem}.py"
 
 
-def _checks_an_answer(source: str) -> bool:
-    """helpers.check_answer(s) or a check function of a helpers.hands_on catalogue module."""
-    return bool(
-        re.search(r"helpers\.check_answers?\(", source)
-        or ("helpers.hands_on" in source and re.search(r"\bcheck_\w+\(", source))
-    )
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_a_hands_on_cell_is_followed_by_its_check(path):
     cells = _code_cells(_load(path))
     pairs = [
         (a, b)
         for a, b in zip(cells, cells[1:], strict=False)
-        if _source(a).lstrip().startswith("# YOUR TURN") and _checks_an_answer(_source(b))
+        if _source(a).lstrip().startswith("# YOUR TURN") and CHECK_CALL.search(_source(b))
     ]
-    assert pairs, f"{path.name}: no '# YOUR TURN' cell followed by a cell that checks it"
+    assert pairs, f"{path.name}: no '# YOUR TURN' cell followed by a check cell"
     for hands_on, check in pairs:
         assert "if SOLUTION" in _source(hands_on), "the hands-on cell fills in its solution"
         # student mode under nbval: the untouched placeholder must not fail the check cell
         assert "if SOLUTION or " in _source(check) and "else:" in _source(check), _source(check)
+
+
+#: A check cell calls helpers.check_answer(s) or a check of the notebook's helpers.hands_on module.
+CHECK_CALL = re.compile(
+    r"helpers\.check_answers?\(|from helpers\.hands_on\.\w+ import|helpers\.hands_on\."
+)
 
 
 def _exercise_cells(nb):
