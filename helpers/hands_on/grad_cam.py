@@ -14,20 +14,9 @@ import numpy as np
 
 from ..exercises import Answer, Mistake, WrongAnswerError, check_answers
 from ..methods.cam import GradCamParts, grad_cam_parts
+from .common import distinct
 
 NAMES = ("my_alpha", "my_sum", "my_cam")
-
-
-def _distinct(expected: np.ndarray, mistakes: Iterable[Mistake]) -> list[Mistake]:
-    """The mistakes that change the result here (some coincide with the right answer on a
-    global-average-pooling head, e.g. the element-wise product of gradients and maps)."""
-    reference = Answer(expected)
-    return [
-        m
-        for m in mistakes
-        if np.shape(m.value) != np.shape(expected)
-        or not reference.matches(np.asarray(m.value, np.float64))
-    ]
 
 
 def grad_cam_steps(parts: GradCamParts) -> dict[str, Answer]:
@@ -112,19 +101,19 @@ def grad_cam_steps(parts: GradCamParts) -> dict[str, Answer]:
     return {
         "my_alpha": Answer(
             alpha,
-            _distinct(alpha, alpha_mistakes),
+            distinct(alpha, alpha_mistakes, [parts.channel_weights]),
             correct=[parts.channel_weights],
             hint="Average the gradients over the grid (axes 0 and 1): one number per channel.",
         ),
         "my_sum": Answer(
             weighted,
-            _distinct(weighted, sum_mistakes),
+            distinct(weighted, sum_mistakes, [parts.weighted_sum]),
             correct=[parts.weighted_sum],
             hint="Multiply each feature map by its weight and sum over the channels.",
         ),
         "my_cam": Answer(
             cam,
-            _distinct(cam, cam_mistakes),
+            distinct(cam, cam_mistakes, [parts.cam]),
             correct=[parts.cam],
             hint="Set the negative cells of the weighted sum to 0.",
         ),

@@ -53,31 +53,55 @@ def exercise_1(clf, weights, biases, x_test, y_test):
     return k, parts
 
 
+def roughness(coef: np.ndarray) -> float:
+    """How speckled weight maps are: the mean |difference| between horizontally or vertically
+    neighbouring pixels of the 8 x 8 maps, over the mean |weight| (scale-free: 0 for flat
+    maps; independent Gaussian pixels give sqrt(2) = 1.41)."""
+    w = np.asarray(coef).reshape(-1, 8, 8)
+    steps = np.concatenate(
+        [np.abs(np.diff(w, axis=1)).ravel(), np.abs(np.diff(w, axis=2)).ravel()]
+    )
+    return float(steps.mean() / np.abs(w).mean())
+
+
 def exercise_2(x_train, y_train, x_test, y_test):
     """Weights and accuracy at C = 0.01, 1 (the notebook's default) and 100."""
     from sklearn.linear_model import LogisticRegression
 
-    fits = {
-        c_value: LogisticRegression(C=c_value, max_iter=5000).fit(x_train, y_train)
-        for c_value in (0.01, 1.0, 100.0)
-    }
+    values = (0.01, 1.0, 100.0)
+    fits = {c: LogisticRegression(C=c, max_iter=5000).fit(x_train, y_train) for c in values}
     fig, axes = plt.subplots(3, 10, figsize=(13, 4.6))
     for row, (c_value, fit) in enumerate(fits.items()):
         for digit in range(10):
             title = f"C={c_value:g}: {digit}" if digit == 0 else str(digit)
             _digit(axes[row, digit], fit.coef_[digit], title)
     plt.show()
-    size = {c_value: float(np.abs(fit.coef_).mean()) for c_value, fit in fits.items()}
-    accuracy = {c_value: fit.score(x_test, y_test) for c_value, fit in fits.items()}
+    size = {c: float(np.abs(fit.coef_).mean()) for c, fit in fits.items()}
+    rough = {c: roughness(fit.coef_) for c, fit in fits.items()}
+    accuracy = {c: fit.score(x_test, y_test) for c, fit in fits.items()}
     for c_value in fits:
         print(
-            f"C = {c_value:6g}: mean |weight| {size[c_value]:.3f}, "
-            f"test accuracy {accuracy[c_value]:.1%}"
+            f"C = {c_value:6g}: mean |weight| {size[c_value]:.3f}, roughness "
+            f"{rough[c_value]:.2f}, test accuracy {accuracy[c_value]:.1%}"
         )
+    flat = fits[values[0]].coef_.ravel()
+    sharp = fits[values[-1]].coef_.ravel()
+    same_pattern = float(flat @ sharp / (np.linalg.norm(flat) * np.linalg.norm(sharp)))
+    growth = size[values[-1]] / size[values[0]]
     print(
-        "Small C (strong regularisation) shrinks the weights into smooth, blurry templates; "
-        "large C lets them grow and turn speckled (single pixels that separate a few training "
-        "images)."
+        f"From C = 0.01 to C = 100 the weights grow {growth:.0f}x, and their pattern shifts "
+        f"(cosine similarity of the two sets of maps {same_pattern:.2f}). Roughness (the "
+        "mean jump between neighbouring pixels, over the mean |weight|; 1.41 for unrelated "
+        "pixels) goes "
+        + " -> ".join(f"{rough[c]:.2f}" for c in values)
+        + (
+            ": weaker regularisation makes the maps a little more speckled. "
+            if rough[values[0]] < rough[values[1]] < rough[values[2]]
+            else ": no steady trend towards speckle. "
+        )
+        + "Strong regularisation (C = 0.01) costs accuracy "
+        f"({accuracy[values[0]]:.1%} against {accuracy[1.0]:.1%}); C = 100 gives "
+        f"{accuracy[values[-1]]:.1%}."
     )
     assert size[0.01] < size[1.0] < size[100.0], size
     assert accuracy[0.01] < accuracy[1.0], accuracy
@@ -122,12 +146,14 @@ def exercise_3(x_train, y_train, x0, c, tanh_errors):
     plt.ylabel("relative error of the linear prediction")
     plt.legend()
     plt.show()
-    exact = steps[errors < 1e-3]
+    linear_until = steps[: int(np.argmax(errors >= 1e-3))] if errors.max() >= 1e-3 else steps
     print(
-        f"ReLU: relative error below 0.1 % up to a step of {exact.max():.2%} of |x|, "
-        f"{errors.max():.0%} at the largest step. A ReLU network is piecewise linear: until "
-        "the step makes some unit cross zero the score is exactly linear (error at float "
-        "precision); then the slope changes at once, and the error jumps."
+        f"ReLU network: relative error {errors[0]:.1e} at the smallest step (tanh network: "
+        f"{tanh_errors[0]:.1e}), below 0.1 % for every step up to "
+        + (f"{linear_until.max():.2%} of |x|, " if len(linear_until) else "none of the steps, ")
+        + f"{errors.max():.0%} at the largest step. A ReLU network is piecewise linear: until "
+        "the step makes some unit cross zero the score is exactly linear (what is left is "
+        "float32 rounding); then the slope changes at once, and the error jumps."
     )
     assert errors[0] < 1e-3 and errors[0] < tanh_errors[0] / 10, (errors[0], tanh_errors[0])
     assert errors.max() > 0.05, errors
@@ -165,15 +191,16 @@ def exercise_5(weights, x_train, y_train, c=3):
     w = weights[:, c]
     cosine = float(w @ template / (np.linalg.norm(w) * np.linalg.norm(template)))
     disagree = np.flatnonzero(np.sign(w) != np.sign(template))
+    against_ink = int(((w < 0) & (template > 0)).sum())
     fig, axes = plt.subplots(1, 2, figsize=(6, 3))
     _digit(axes[0], w, f"weights w_{c}")
     _digit(axes[1], template, f"mean {c} - mean digit")
     plt.show()
     print(
-        f"cosine similarity {cosine:.2f}; the signs disagree on {len(disagree)} of 64 pixels. "
-        "The template says where 3s have ink; the weights say which ink separates a 3 from "
-        "the other nine (and cancel pixels that are merely correlated), so they can even be "
-        "negative where 3s usually have ink."
+        f"cosine similarity {cosine:.2f}; the signs disagree on {len(disagree)} of 64 pixels, "
+        f"and on {against_ink} of them the weight is negative where 3s have more ink than the "
+        "average digit. The template says where 3s have ink; the weights say which ink "
+        "separates a 3 from the other nine (and cancel pixels that are merely correlated)."
     )
     assert cosine < 0.9 and len(disagree) > 0, (cosine, len(disagree))
     return cosine

@@ -82,7 +82,9 @@ def exercise_2(img: np.ndarray, g: np.ndarray) -> None:
     assert np.all(maps["sum_abs"] <= 3 * maps["max_abs"] * (1 + 1e-6))
     assert np.all(np.abs(maps["sum"]) <= maps["sum_abs"] * (1 + 1e-6))
     print(
-        f"max vs sum of |g|: Spearman {rho:.2f}, so they rank the pixels almost alike. Their "
+        f"max vs sum of |g|: Spearman {rho:.2f}, "
+        + ("so they rank the pixels almost alike. " if rho > 0.9 else "not the same ranking. ")
+        + "Their "
         f"ratio runs from 1 (one channel dominates) to 3 (all three equal), here up to "
         f"{ratio.max():.2f}: the sum favours pixels where the three channels agree."
     )
@@ -116,18 +118,24 @@ def exercise_3(model, img: np.ndarray, class_index: int, saliency: np.ndarray) -
 
 def exercise_4(img: np.ndarray, saliency: np.ndarray) -> None:
     """The same map with its colour scale clipped at the 90th, 99th and 99.9th percentile."""
+    levels = (90, 99, 99.9)
+    saturated, dark = {}, {}
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for ax, q in zip(axes, (90, 99, 99.9), strict=True):
+    for ax, q in zip(axes, levels, strict=True):
         helpers.show_map(ax, saliency, title=f"percentile {q}", percentile=q)
-        full = float((saliency >= np.percentile(saliency, q)).mean())
-        assert abs(full - (1 - q / 100)) < 0.01
+        top = np.percentile(saliency, q)
+        saturated[q] = float((saliency >= top).mean())
+        dark[q] = float((saliency < 0.1 * top).mean())
+        assert abs(saturated[q] - (1 - q / 100)) < 0.01
         print(
-            f"percentile {q}: {full:.1%} of the pixels at full brightness, "
-            f"{(saliency < 0.1 * np.percentile(saliency, q)).mean():.0%} below a tenth of the scale"
+            f"percentile {q}: {saturated[q]:.1%} of the pixels at full brightness, "
+            f"{dark[q]:.0%} below a tenth of the scale"
         )
     plt.show()
     print(
-        "Lower percentiles show the weak structure (fur, background) but saturate a tenth of the "
-        "map, so the strongest pixels can no longer be told apart; 99.9 keeps the ranking of the "
-        "top pixels but leaves most of the map dark. 99 is a compromise, not a truth."
+        f"At the 90th percentile {saturated[90]:.0%} of the pixels share the brightest colour, "
+        "so the strongest ones can no longer be told apart, while the weak structure (fur, "
+        f"background) shows ({dark[90]:.0%} of the map below a tenth of the scale). At 99.9 "
+        f"the top pixels keep their ranking but {dark[99.9]:.0%} of the map falls below a "
+        "tenth of the scale. 99 is a compromise, not a truth."
     )

@@ -107,22 +107,41 @@ def exercise_4(model, cat: np.ndarray, box: dict, box_stats) -> list[tuple[str, 
         *features, z = probe(x, training=False)
         score = z[:, 281]
     grads = tape.gradient(score, features)
-    results = []
+    results, spread = [], {}
     for name, a, g in zip(layers, features, grads, strict=True):
         weighted = np.einsum("bhwk,bk->bhw", a.numpy(), g.numpy().mean(axis=(1, 2)))
         cam = scale_to_unit(upsample(np.maximum(weighted, 0.0), cat.shape[:2]))[0]
         results.append((name, box_stats(cam, box)[0] if cam.sum() > 0 else float("nan")))
+        spread[name] = float((cam >= 0.5).mean())  # share of the image at >= half the peak
     assert np.abs(cam - helpers.grad_cam(model, cat, 281, layer=layers[-1])).max() < 1e-3
     fig, ax = plt.subplots(figsize=(10, 3.5))
     ax.plot(range(len(results)), [m for _, m in results], marker="o")
     ax.set_xticks(range(len(results)), [n for n, _ in results], rotation=70, fontsize=7)
     ax.set(ylabel="mass in the face box", title="Grad-CAM at every fourth convolution, tabby")
     plt.show()
+    shares = np.array([m for _, m in results])
+    measured = shares[~np.isnan(shares)]
+    steady = bool(np.all(np.diff(measured) >= 0))
     best = max(results, key=lambda r: np.nan_to_num(r[1]))
+    last = results[-1]
     print(
-        f"{len(results)} layers; highest mass in the box {best[1]:.0%} at {best[0]}; "
-        f"last layer {results[-1][1]:.0%}."
+        f"{len(results)} layers, {int(np.isnan(shares).sum())} of them with an empty map (every "
+        "cell <= 0 before the ReLU). The mass in the face box "
+        + ("grows steadily with depth" if steady else "does not grow steadily with depth")
+        + f": highest {best[1]:.0%} at {best[0]}, {last[1]:.0%} at the last layer {last[0]}."
     )
+    if best[0] != last[0]:
+        print(
+            f"At {best[0]} the map is at least half its peak on {spread[best[0]]:.1%} of the "
+            f"image, against {spread[last[0]]:.1%} at the last layer: "
+            + (
+                "a few small bright spots that happen to lie in the box, not a map of the head. "
+                if spread[best[0]] < spread[last[0]]
+                else "a broad map. "
+            )
+            + "A high share in a box is not yet an explanation of the class (section 5 makes "
+            "the same point about the raw convolution and BatchNorm outputs)."
+        )
     return results
 
 
