@@ -154,9 +154,7 @@ def test_smoothgrad_peak_memory_does_not_grow_with_n():
         print(rise(100, 10), rise(400, 10), rise(100, 100))  # KiB
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     small, large, unchunked = map(int, out.stdout.split()[-3:])
     per_sample = 256 * 256 * 3 * 4 // 1024  # KiB of one noisy copy
     # 300 more samples, made all at once, would add 300 * 768 KiB = 225 MiB; allow 1/8 of it
