@@ -109,19 +109,36 @@ def test_solution_switch_loads_this_notebooks_solutions_file(path):
     assert (SOLUTIONS_DIR / f"{path.stem}.py").is_file(), f"no notebooks/solutions/{path.stem}.py"
 
 
+#: A check cell calls the framework (helpers.check_answer / check_answers) or a notebook's
+#: check function from helpers.hands_on (check_my_grad_cam, ...).
+CHECK_CALL = re.compile(r"\b(?:helpers\.check_answers?|check_my_\w+)\(")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_a_hands_on_cell_is_followed_by_its_check(path):
+    """HANDS_ON.md: the placeholder is ``...`` (None is an answer, with its own catalogued
+    mistake), the check cell's guard is ``helpers.answered``, and it says what to do else."""
     cells = _code_cells(_load(path))
     pairs = [
         (a, b)
         for a, b in zip(cells, cells[1:], strict=False)
-        if _source(a).lstrip().startswith("# YOUR TURN") and "helpers.check_answer(" in _source(b)
+        if _source(a).lstrip().startswith("# YOUR TURN") and CHECK_CALL.search(_source(b))
     ]
-    assert pairs, f"{path.name}: no '# YOUR TURN' cell followed by a helpers.check_answer cell"
+    assert pairs, f"{path.name}: no '# YOUR TURN' cell followed by a cell that checks it"
     for hands_on, check in pairs:
-        assert "if SOLUTION" in _source(hands_on), "the hands-on cell fills in its solution"
+        cell, code = hands_on.get("id"), _source(hands_on)
+        assert "if SOLUTION" in code, f"{path.name}, cell {cell}: fill in the solution"
+        assert re.search(r"=\s*\.\.\.", code), f"{path.name}, cell {cell}: no `...` placeholder"
+        placeholders = re.findall(r"^\s*([\w, ]+?)\s*=\s*None\b", code, re.M)
+        assert not placeholders, (
+            f"{path.name}, cell {cell}: {placeholders} start as None; the placeholder is `...`"
+        )
         # student mode under nbval: the untouched placeholder must not fail the check cell
-        assert "if SOLUTION or " in _source(check) and "else:" in _source(check), _source(check)
+        guard = _source(check)
+        assert "if SOLUTION or helpers.answered(" in guard and "else:" in guard, (
+            f"{path.name}, cell {check.get('id')}: guard the check with "
+            "`if SOLUTION or helpers.answered(...)` and an else that says what to do"
+        )
 
 
 def _exercise_cells(nb):
