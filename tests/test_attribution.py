@@ -218,3 +218,26 @@ def test_class_index_checked_against_the_model():
 def test_nan_image_is_refused(lite0):
     with pytest.raises(ValueError, match="NaN"):
         vanilla_gradients(lite0, np.full((224, 224, 3), np.nan, np.float32), 281)
+
+
+def test_course_batch_size_fixes_the_chunks(monkeypatch):
+    """CI's second arithmetic setting runs every method in other chunks ($COURSE_BATCH_SIZE)."""
+    from helpers.methods.batching import auto_batch_size
+
+    model, _, _ = linear_model()
+    image = RNG.uniform(0, 255, (6, 5, 3)).astype(np.float32)
+    seen = []
+
+    def spy(model, images, class_index, **kwargs):
+        seen.append(len(images))
+        return np.zeros_like(images)
+
+    default = auto_batch_size(model)
+    monkeypatch.setenv("COURSE_BATCH_SIZE", "3")
+    assert auto_batch_size(model) == 3 != default
+    smoothgrad(model, image, 0, n=10, method=spy)
+    assert seen == [3, 3, 2, 2]  # 10 in equal pieces of at most 3
+    for bad in ("0", "-2", "five", "2.5"):
+        monkeypatch.setenv("COURSE_BATCH_SIZE", bad)
+        with pytest.raises(ValueError, match=r"\$COURSE_BATCH_SIZE must be a whole number"):
+            auto_batch_size(model)

@@ -227,3 +227,40 @@ def test_readme_lists_the_notebooks_in_file_order():
         f"{listed} vs {[p.name for p in NOTEBOOKS]}"
     )
     assert "INSTRUCTORS.md" in readme and (PROJECT_ROOT / "INSTRUCTORS.md").is_file()
+
+
+# --- CI's second arithmetic setting (.ci/arithmetic.sh) runs the notebooks in solution mode,
+# whose checks include student mode's, unless SOLUTION changes what a notebook computes -------
+
+ARITHMETIC_SCRIPT = PROJECT_ROOT / ".ci" / "arithmetic.sh"
+
+
+def _solution_changes_inputs(nb) -> list[str]:
+    """Cells where ``if SOLUTION`` does more than fill in a hands-on answer, check it, load
+    the solutions or run an exercise's solution: e.g. 11's worked example picks its own class
+    and photo, so student mode computes other numbers there."""
+    cells = _code_cells(nb)
+    allowed = {id(cells[1])} if len(cells) > 1 else set()
+    for a, b in zip(cells, cells[1:], strict=False):
+        if _source(a).lstrip().startswith("# YOUR TURN") and CHECK_CALL.search(_source(b)):
+            allowed |= {id(a), id(b)}
+    allowed |= {id(c) for c in _exercise_cells(nb) if c["cell_type"] == "code"}
+    return [
+        c.get("id", "?")
+        for c in cells
+        if id(c) not in allowed and re.search(r"\bif SOLUTION\b", _source(c))
+    ]
+
+
+def test_ci_runs_in_student_mode_too_where_solution_changes_the_inputs():
+    text = ARITHMETIC_SCRIPT.read_text(encoding="utf-8")
+    listed = set(
+        re.findall(r"notebooks/(\w+\.ipynb)", re.search(r"STUDENT_TOO=\(([^)]*)\)", text)[1])
+    )
+    needed = {p.name: _solution_changes_inputs(_load(p)) for p in NOTEBOOKS}
+    missing = {name: cells for name, cells in needed.items() if cells and name not in listed}
+    assert not missing, (
+        f"SOLUTION changes these notebooks' inputs (cells {missing}): add them to STUDENT_TOO "
+        "in .ci/arithmetic.sh so the second arithmetic setting runs them in student mode too"
+    )
+    assert listed <= {p.name for p in NOTEBOOKS}, listed
