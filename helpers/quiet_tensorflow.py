@@ -8,12 +8,13 @@ cannot stop them (TensorFlow 2.21; tensorflow/tensorflow#100442)::
     I0000 00:00:1796285700.683929   23338 cudart_stub.cc:31] Could not find cuda drivers ...
 
 Jupyter's kernel forwards descriptor 2 into the notebook, so every notebook showed them
-twice. :func:`install` (run by ``import helpers``) puts a finder on ``sys.meta_path`` that
+twice (Colab's TensorFlow 2.19 adds a few harmless ``E``/``W`` lines about plugins registered
+twice). :func:`install` (run by ``import helpers``) puts a finder on ``sys.meta_path`` that
 runs the **first** ``import tensorflow``, whoever asks for it (Keras, tf-explain, a notebook
-cell), with descriptor 2 pointed at a temporary file. Afterwards the INFO lines and that
-banner are dropped and everything else (warnings, errors, a traceback's output) is written
-to ``sys.stderr``, so a real problem still reaches the student. Nothing else is changed:
-Python-level warnings go through ``sys.stderr`` as before.
+cell), with descriptor 2 pointed at a temporary file. Afterwards the INFO lines, that banner
+and those known-harmless lines are dropped, and everything else (warnings, errors, a
+traceback's output) is written to ``sys.stderr``, so a real problem still reaches the
+student. Nothing else is changed: Python-level warnings go through ``sys.stderr`` as before.
 """
 
 from __future__ import annotations
@@ -39,11 +40,24 @@ _CHATTER = re.compile(
     r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate "
     r"compiler flags\.)$"
 )
+#: Warnings and errors TensorFlow logs at import although nothing is wrong: its CPU wheels
+#: register the CUDA plugins and the XLA computation placer twice (TensorFlow 2.19, Colab's
+#: version: tensorflow/tensorflow#62075). Dropped whatever their severity.
+_HARMLESS = re.compile(
+    r"^[WE]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] (?:Unable to register cu(?:DNN|FFT|BLAS) factory: "
+    r"Attempting to register factory for plugin \w+ when one has already been registered"
+    r"|computation placer already registered\. Please check linkage and avoid linking the same "
+    r"target more than once\.)$"
+)
 
 
 def without_chatter(text: str) -> str:
     """``text`` without TensorFlow's start-up INFO lines (see the module's docstring)."""
-    kept = [line for line in text.splitlines(keepends=True) if not _CHATTER.match(line.rstrip())]
+    kept = [
+        line
+        for line in text.splitlines(keepends=True)
+        if not (_CHATTER.match(line.rstrip()) or _HARMLESS.match(line.rstrip()))
+    ]
     return "".join(kept)
 
 

@@ -18,9 +18,14 @@ CHATTER = (
     "not find cuda drivers on your machine, GPU will not be used.\n"
     "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow "
     "with the appropriate compiler flags.\n"
+    # TensorFlow 2.19 (Colab's): plugins registered twice, harmless
+    "E0000 00:00:1796289024.933447   21794 cuda_dnn.cc:8579] Unable to register cuDNN factory: "
+    "Attempting to register factory for plugin cuDNN when one has already been registered\n"
+    "W0000 00:00:1796289025.029866   21794 computation_placer.cc:177] computation placer already "
+    "registered. Please check linkage and avoid linking the same target more than once.\n"
 )
 REAL = (
-    "E0000 00:00:1758131045.203198 3722035 cuda_dnn.cc:8579] Unable to register cuDNN factory\n"
+    "E0000 00:00:1758131045.203198 3722035 op_kernel.cc:1840] OP_REQUIRES failed: NOT_FOUND\n"
     "Traceback (most recent call last):\n"
     "ImportError: libcudart.so.12: cannot open shared object file\n"
 )
