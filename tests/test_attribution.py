@@ -123,9 +123,9 @@ def test_smoothgrad_peak_memory_does_not_grow_with_n():
     that looked like growth), then, for each call, the high-water mark is reset
     (``/proc/self/clear_refs``) and its rise above the resident size is read (VmHWM).
     Measured here (2 cores, loaded): warm-up 103 MB, then 31-40 MB for n = 20 to 800 alike
-    (allocator noise; n = 100 and 400 gave 39 and 31 MB, the control 744 MB). Making all the noisy copies at once would add 3 MB per
-    extra sample (a 256 x 256 x 3 float32 image) plus its activations: the control, n = 100
-    in one chunk, shows the measurement sees that.
+    (allocator noise; n = 100 and 400 gave 39 and 31 MB). Making all the noisy copies at once
+    would add 3 MB per extra sample (a 256 x 256 x 3 float32 image) plus its activations: the
+    control, n = 100 in one chunk (744 MB), shows the measurement sees that.
     """
     script = textwrap.dedent(
         f"""
