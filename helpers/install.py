@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from .environment import in_colab
+from .environment import check_environment, in_colab
 from .paths import PROJECT_ROOT
 
 REQUIREMENTS_FILE = PROJECT_ROOT / "requirements.txt"
@@ -63,10 +63,13 @@ def unmet_requirements(
 def install_missing_requirements(install: bool | None = None) -> None:
     """Install the unmet requirements with pip (by default only in Colab).
 
-    Elsewhere it prints what is missing and the command to install it. Prints nothing when
-    every requirement is met, and returns nothing: the setup cell's last line, so anything it
-    returned would be displayed under the cell (it once showed a stray ``[]``).
+    Elsewhere it prints what is missing and the command to install it. First checks every
+    ``COURSE_*`` setting (the setup cell calls this: a refused value stops it in one line).
+    Prints nothing when every requirement is met, and returns nothing: it is the setup cell's
+    last line, so anything it returned would be displayed under the cell (it once showed a
+    stray ``[]``).
     """
+    check_environment()
     missing = [str(r) for r in unmet_requirements(read_requirements())]
     if not missing:
         return

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from helpers.data.labels import ClassIndexError
+from helpers.environment import CourseSettingError, check_environment
 from helpers.methods.gradients import gradient_x_input, vanilla_gradients
 from helpers.methods.integrated_gradients import integrated_gradients
 from helpers.methods.maps import reduce_channels
@@ -237,7 +238,9 @@ def test_course_batch_size_fixes_the_chunks(monkeypatch):
     assert auto_batch_size(model) == 3 != default
     smoothgrad(model, image, 0, n=10, method=spy)
     assert seen == [3, 3, 2, 2]  # 10 in equal pieces of at most 3
-    for bad in ("0", "-2", "five", "2.5"):
+    for bad in ("0", "-2", "five", "2.5", "²", "5000"):
         monkeypatch.setenv("COURSE_BATCH_SIZE", bad)
-        with pytest.raises(ValueError, match=r"\$COURSE_BATCH_SIZE must be a whole number"):
+        with pytest.raises(CourseSettingError, match=r"COURSE_BATCH_SIZE=.* whole number"):
             auto_batch_size(model)
+    monkeypatch.setenv("COURSE_BATCH_SIZE", " 5 ")
+    assert check_environment()["COURSE_BATCH_SIZE"] == 5

@@ -111,7 +111,10 @@ def test_solution_switch_loads_this_notebooks_solutions_file(path):
 
 #: A check cell calls the framework (helpers.check_answer / check_answers) or a notebook's
 #: check function from helpers.hands_on (check_my_grad_cam, ...).
-CHECK_CALL = re.compile(r"\b(?:helpers\.check_answers?|check_my_\w+)\(")
+CHECK_CALL = re.compile(
+    r"\b(?:helpers\.check_answers?|check_my_\w+)\(|from helpers\.hands_on\.\w+ import"
+    r"|helpers\.hands_on\."
+)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ..data.images import SAMPLE_IMAGES, ImageLoadError, load_image
 from ..data.labels import ClassIndexError, class_name, resolve_class, suggest_classes
+from ..environment import CourseSettingError, check_environment
 from ..methods.registry import METHODS, methods_help
 from .choices import choose_image, default_out_dir, prediction_check
 from .rules import (
@@ -140,6 +141,10 @@ def resolve_class_argument(text: str) -> int:
 
 
 def _check_arguments(args) -> tuple[Path, str, int, tuple[str, ...]]:
+    try:
+        check_environment()  # every COURSE_* setting, before anything is loaded
+    except CourseSettingError as exc:
+        raise UsageError(str(exc)) from None
     if args.model is not None and args.model not in MODEL_CHOICES:
         close = difflib.get_close_matches(args.model, MODEL_CHOICES, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""

@@ -5,22 +5,30 @@
 SUBMISSIONS_DIR holds one entry per student: a folder, or a ``.zip`` of one (unpacked
 safely into a temporary folder, see :mod:`helpers.assignment.safe_zip`). The student's name is the
 folder's or zip's name. Any other file becomes a row saying it is not a submission; hidden
-files (``.DS_Store``) are skipped. A broken submission never stops the run, nothing is
-written inside SUBMISSIONS_DIR, and TensorFlow is never imported.
+files (``.DS_Store``) are skipped. A broken submission never stops the run: each one is
+checked within a time budget (:data:`SECONDS_PER_SUBMISSION`, :mod:`.time_budget`), and
+one that fails in any way gets its own row naming the problem. Nothing is written inside
+SUBMISSIONS_DIR, and TensorFlow is never imported.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
+from .check_result import short
 from .checker import CheckResult, inspect_submission
+from .table_file import keep_backup, replace_file
+from .time_budget import TimeBudgetExceeded, time_limit
+
+#: Longest a submission may take to check (a real one takes well under a second).
+SECONDS_PER_SUBMISSION = 20.0
 
 GRADEBOOK_COLUMNS: tuple[str, ...] = (
     "student",
@@ -71,9 +79,17 @@ class Entry:
 
 
 def _no_formula(value: object) -> object:
+    if isinstance(value, str):
+        value = printable(value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def printable(text: str) -> str:
+    """A file name as text that can be printed and saved: bytes that are not UTF-8 in a
+    name (Python keeps them as surrogates) become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def submissions(folder: Path) -> list[Path]:
@@ -82,12 +98,29 @@ def submissions(folder: Path) -> list[Path]:
         return sorted(Path(e.path) for e in entries if not e.name.startswith("."))
 
 
-def check_one(path: Path) -> Entry:
-    """Check one entry (folder, zip or stray file); never raises for a broken submission."""
+def check_one(path: Path, seconds: float | None = SECONDS_PER_SUBMISSION) -> Entry:
+    """Check one entry (folder, zip or stray file) within ``seconds``; never raises for a
+    broken submission: a failure of any kind is a problem in its row."""
     is_zip = path.suffix.lower() == ".zip" and path.is_file()
-    student = path.stem if is_zip else path.name
+    student = printable(path.stem if is_zip else path.name)
     if path.is_dir() or is_zip:
-        result = inspect_submission(path)
+        try:
+            with time_limit(seconds):
+                result = inspect_submission(path)
+        except TimeBudgetExceeded as exc:
+            result = CheckResult(path)
+            result.add(
+                "checker_timeout",
+                f"checking it {exc} (a hostile or very unusual submission?), so it was "
+                "stopped; look at it by hand",
+            )
+        except Exception as exc:  # noqa: BLE001 - one row, never a stopped class
+            result = CheckResult(path)
+            result.add(
+                "checker_error",
+                f"the checker could not finish ({type(exc).__name__}: "
+                f"{short(printable(str(exc)), 200)}); look at it by hand",
+            )
     else:
         result = CheckResult(path)
         result.add(
@@ -98,8 +131,13 @@ def check_one(path: Path) -> Entry:
     return Entry(student, path, result)
 
 
-def grade_all(folder: str | Path, progress: Callable[[str], None] | None = None) -> list[Entry]:
-    """Check every entry of ``folder`` (see :func:`submissions`), in order."""
+def grade_all(
+    folder: str | Path,
+    progress: Callable[[str], None] | None = None,
+    seconds: float | None = SECONDS_PER_SUBMISSION,
+) -> list[Entry]:
+    """Check every entry of ``folder`` (see :func:`submissions`), in order, each within
+    ``seconds``."""
     from tqdm.auto import tqdm
 
     folder = Path(folder)
@@ -111,7 +149,8 @@ def grade_all(folder: str | Path, progress: Callable[[str], None] | None = None)
     except OSError as exc:
         raise GradebookError(f"cannot list {folder} ({exc.strerror or exc})") from None
     return [
-        check_one(p) for p in tqdm(paths, desc="checking submissions", unit="student", disable=None)
+        check_one(p, seconds)
+        for p in tqdm(paths, desc="checking submissions", unit="student", disable=None)
     ]
 
 
@@ -126,17 +165,14 @@ def write_gradebook(entries: list[Entry], csv_path: str | Path) -> Path | None:
     Returns the backup's path, if one was made.
     """
     csv_path = Path(csv_path)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(GRADEBOOK_COLUMNS))
+    writer.writeheader()
+    writer.writerows(e.row() for e in entries)
     backup = None
-    if csv_path.exists():
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup = csv_path.with_name(f"{csv_path.stem}.{stamp}.bak{csv_path.suffix}")
-        csv_path.replace(backup)
-    tmp = csv_path.with_name(csv_path.name + ".partial")
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(GRADEBOOK_COLUMNS))
-        writer.writeheader()
-        writer.writerows(e.row() for e in entries)
-    tmp.replace(csv_path)
+    if csv_path.exists():  # a name no other backup has, even within one second
+        backup = keep_backup(csv_path, f"{csv_path.stem}.", f".bak{csv_path.suffix}")
+    replace_file(csv_path, text.getvalue().encode("utf-8"))
     return backup
 
 
@@ -151,7 +187,7 @@ def summary(entries: list[Entry], seconds: float) -> str:
         problems = "; ".join(p.message for p in e.result.problems[:3])
         more = len(e.result.problems) - 3
         lines.append(f"  {e.student}: {problems}" + (f" (+{more} more)" if more > 0 else ""))
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def main_all(folder: Path, csv_path: Path) -> int:
@@ -174,8 +210,9 @@ def main_all(folder: Path, csv_path: Path) -> int:
         return 2
     try:
         backup = write_gradebook(entries, csv_path)
-    except OSError as exc:
-        print(f"error: cannot write {csv_path} ({exc.strerror or exc})", file=sys.stderr)
+    except (OSError, ValueError) as exc:  # ValueError: the old gradebook is a FIFO...
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        print(f"error: cannot write {csv_path} ({reason})", file=sys.stderr)
         return 2
     print(summary(entries, time.perf_counter() - start))
     print(f"gradebook: {csv_path} ({len(entries)} rows)")

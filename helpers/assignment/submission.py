@@ -18,7 +18,6 @@ function needs them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from collections.abc import Iterable, Mapping
@@ -30,11 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from ..data.files import sha256_of_file
 from ..data.labels import class_name as _class_name
 from ..data.labels import resolve_class
 from ..methods.registry import METHODS
 from .choices import default_out_dir
-from .folder import backup_table, plan_folder, remove_method_files
+from .folder import backup_table, plan_folder
 from .rules import (
     COMPUTED_COLUMNS,
     CSV_FILE,
@@ -58,7 +58,7 @@ from .table_file import parse_number, replace_file, table_bytes, write_replacing
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_of_file(path)  # in chunks: bounded memory whatever the file's size
 
 
 def grid_figure(
@@ -162,13 +162,7 @@ def write_submission(
     )
     say = progress or (lambda line: None)
     out.mkdir(parents=True, exist_ok=True)
-    if plan.backup:
-        say(f"your previous table is kept as {backup_table(out).name}")
-    if plan.dropped:
-        remove_method_files(out, plan.dropped)
-        say(f"removed the maps of {', '.join(plan.dropped)} (--replace)")
-    if plan.kept:
-        say(f"kept the maps, rows and answers of {', '.join(plan.kept)} from the earlier run")
+    plan.prepare(say)  # backups (table, edited comparison.md) and removals, each said
     old = plan.old_table
     if old is not None and plan.carry_answers:
         carried = [
@@ -255,13 +249,16 @@ def write_submission(
     data, style = table_bytes(cells)
     if style != cells.style and old is not None and not plan.backup:
         say(f"your previous table is kept as {backup_table(out).name}")
-        say(f"{CSV_FILE} is now saved as {style.describe()} (cp1252 cannot hold every character)")
-    replace_file(out / CSV_FILE, data)
+        say(
+            f"{CSV_FILE} is now saved as {style.describe()} ({cells.style.encoding} cannot "
+            "hold every character)"
+        )
+    replace_file(out / CSV_FILE, data, plan.table_stamp)  # not if it changed since read
     table = frame_from_table_file(cells)
     exact = comparison_table(results).set_index("method")[list(COMPUTED_COLUMNS)]
     for method in results:  # this run's numbers at full precision (the csv rounds them)
         table.loc[table["method"] == method, list(COMPUTED_COLUMNS)] = exact.loc[method].values
-    files += [out / CSV_FILE, write_markdown(table, out, manifest)]
+    files += [out / CSV_FILE, write_markdown(table, out, manifest, plan.markdown.stamp)]
     return Report(out, image, class_index, name, dict(results), table, manifest, files)
 
 

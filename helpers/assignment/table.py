@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .markdown_answers import BR_TAG, markdown_edits, markdown_lines, markdown_text, sign
 from .rules import (
     COMPUTED_COLUMNS,
     CSV_FILE,
@@ -24,8 +25,10 @@ from .rules import (
 from .run import MethodResult
 from .table_file import (
     CsvStyle,
+    FileStamp,
     TableFile,
     format_number,
+    keep_backup,
     new_table_file,
     parse_number,
     read_table_file,
@@ -102,7 +105,7 @@ def _format_cell(column: str, value) -> str:
         return f"{float(value):.2f}"
     if column in ("deletion_auc", "insertion_auc"):
         return f"{float(value):.3f}"
-    return str(value).strip().replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+    return markdown_text(str(value))
 
 
 def markdown_table(table) -> str:
@@ -120,7 +123,7 @@ def markdown_table(table) -> str:
 def parse_markdown_table(text: str) -> list[dict[str, str]]:
     """Read back the rows of the comparison table in a comparison.md (for the checker)."""
     headers = {v: k for k, v in MARKDOWN_HEADERS.items()}
-    lines = text.splitlines()
+    lines = markdown_lines(text)
     header_at = next(
         (
             i
@@ -149,7 +152,7 @@ def _split_row(line: str) -> list[str]:
     if not line.startswith("|"):
         return []
     parts = re.split(r"(?<!\\)\|", line.strip("|") if line.endswith("|") else line[1:])
-    return [p.strip().replace("\\|", "|").replace("<br>", "\n") for p in parts]
+    return [BR_TAG.sub("\n", p.strip().replace("\\|", "|")) for p in parts]
 
 
 def _markdown_document(table, manifest: Mapping | None) -> str:
@@ -259,11 +262,16 @@ def write_table(table, out_dir: str | Path, manifest: Mapping | None = None) -> 
     return out / CSV_FILE, write_markdown(table, out, manifest)
 
 
-def write_markdown(table, out_dir: str | Path, manifest: Mapping | None = None) -> Path:
-    """Write comparison.md (only the assignment's columns) from a comparison DataFrame."""
+def write_markdown(
+    table, out_dir: str | Path, manifest: Mapping | None = None, expected: FileStamp | None = None
+) -> Path:
+    """Write comparison.md (only the assignment's columns) from a comparison DataFrame,
+    signed as the tools' (:func:`~helpers.assignment.markdown_answers.sign`). ``expected``:
+    comparison.md as read; if it changed since, it is not written over."""
     out = Path(out_dir)
     manifest = read_manifest(out) if manifest is None else manifest
-    return replace_file(out / MARKDOWN_FILE, _markdown_document(table, manifest).encode("utf-8"))
+    text = sign(_markdown_document(table, manifest))
+    return replace_file(out / MARKDOWN_FILE, text.encode("utf-8"), expected)
 
 
 def read_table_cells(out_dir: str | Path) -> TableFile:
@@ -286,7 +294,7 @@ def read_table(out_dir: str | Path):
     return frame_from_table_file(read_table_cells(out_dir))
 
 
-def fill_answers(out_dir: str | Path, answers: Mapping | None = None):
+def fill_answers(out_dir: str | Path, answers: Mapping | None = None, progress=print):
     """Write your answers into the folder's table (csv and md) and return the table.
 
     ``answers``: ``{method: {column: text}}`` with the columns in
@@ -294,10 +302,23 @@ def fill_answers(out_dir: str | Path, answers: Mapping | None = None):
     empty text leaves the cell as it is (a notebook's blank template never erases answers
     typed into the csv). The csv keeps its separator, encoding and extra columns. With no
     answers only comparison.md is rewritten from comparison.csv (after editing the csv).
+    Answers typed into comparison.md are merged into empty csv cells (the csv backed up
+    first) and an edited comparison.md is kept as a backup
+    (:mod:`~helpers.assignment.markdown_answers`); ``progress`` hears about it. A file
+    that changed while this ran is not written over.
     """
+    say = progress or (lambda line: None)
     cells = read_table_cells(out_dir)
     manifest = read_manifest(out_dir)
-    changed = False
+    edits = markdown_edits(out_dir, cells)
+    merged = edits.merge_into(cells)
+    changed = bool(merged)
+    if merged:
+        backup = keep_backup(Path(out_dir) / CSV_FILE, "comparison-backup-", ".csv")
+        say(
+            f"copied the answers typed into {MARKDOWN_FILE} into {CSV_FILE} "
+            f"({', '.join(merged)}); the csv as it was is kept as {backup.name}"
+        )
     for method, row in check_answers(answers or {}, cells.methods()).items():
         target = cells.row_of(method)
         for column, text in row.items():
@@ -306,8 +327,9 @@ def fill_answers(out_dir: str | Path, answers: Mapping | None = None):
                 changed = True
     if changed:
         write_table_file(Path(out_dir) / CSV_FILE, cells)
+    edits.keep(Path(out_dir), say)
     table = frame_from_table_file(cells)
-    write_markdown(table, out_dir, manifest)
+    write_markdown(table, out_dir, manifest, edits.stamp)
     return table
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..methods.registry import METHODS, canonical_name
 from .check_result import CheckResult, open_inside, open_required, short
+from .markdown_answers import answer_key
 from .rules import (
     COMPUTED_COLUMNS,
     CSV_FILE,
@@ -144,13 +145,14 @@ def check_markdown(folder: Path, rows: list[dict[str, str]] | None, result: Chec
     by_method = {r.get("method", ""): r for r in md_rows}
     differ = []
     for row in rows:
-        md = by_method.get(row.get("method", ""))
+        method = (row.get("method") or "").strip()  # as the report writes it
+        md = by_method.get(method)
         if md is None:
-            differ.append(f"{short(row.get('method'), 40)} (no row)")
+            differ.append(f"{short(method, 40)} (no row)")
             continue
         for c in QUALITATIVE_COLUMNS:
-            if " ".join((row.get(c) or "").split()) != " ".join((md.get(c) or "").split()):
-                differ.append(f"{row.get('method')}: {c}")
+            if answer_key(row.get(c)) != answer_key(md.get(c)):  # as the report writes them
+                differ.append(f"{method}: {c}")
     if differ or len(md_rows) != len(rows):
         shown = ", ".join(differ[:4]) + (" ..." if len(differ) > 4 else "")
         result.add(

@@ -15,10 +15,19 @@ import re
 from functools import lru_cache
 
 from ..paths import DATA_DIR
+from .files import UnreadableFileError, read_limited
 
 NUM_CLASSES = 1000
 CLASS_NAMES_FILE = DATA_DIR / "imagenet_class_names.json"
 SYNONYMS_FILE = DATA_DIR / "imagenet_synonyms.json"
+#: The data files are read only if they are regular files of at most this size (25 kB and
+#: 80 kB today): a FIFO or a gigabyte in their place is refused, not waited for.
+MAX_DATA_FILE_BYTES = 2_000_000
+#: Longest class name a lookup accepts (the longest ImageNet name has 30 characters):
+#: a paragraph pasted by mistake is refused at once instead of fuzzy-matched word by word.
+MAX_QUERY_CHARS = 100
+#: Words of a query that matched nothing that :func:`suggest_classes` looks up one by one.
+MAX_SUGGESTION_WORDS = 8
 
 
 class ClassIndexError(ValueError):
@@ -28,14 +37,18 @@ class ClassIndexError(ValueError):
 @lru_cache(maxsize=1)
 def class_names() -> tuple[str, ...]:
     """All 1000 ImageNet-1k class names, position = class index (0 tench ... 999 toilet_tissue)."""
-    if not CLASS_NAMES_FILE.is_file():
+    if not CLASS_NAMES_FILE.exists():
         raise FileNotFoundError(
             f"ImageNet class names not found at {CLASS_NAMES_FILE}. "
             "Run the course from a full copy of the project (the data/ folder is needed)."
         )
-    names = json.loads(CLASS_NAMES_FILE.read_text(encoding="utf-8"))
-    if len(names) != NUM_CLASSES:
-        raise ValueError(f"{CLASS_NAMES_FILE} holds {len(names)} names, expected {NUM_CLASSES}")
+    try:
+        names = json.loads(read_limited(CLASS_NAMES_FILE, MAX_DATA_FILE_BYTES).decode("utf-8"))
+    except (UnreadableFileError, ValueError) as exc:
+        raise ValueError(f"{CLASS_NAMES_FILE} cannot be read: {exc}") from None
+    if not isinstance(names, list) or len(names) != NUM_CLASSES:
+        held = f"{len(names)} names" if isinstance(names, list) else type(names).__name__
+        raise ValueError(f"{CLASS_NAMES_FILE} holds {held}, expected {NUM_CLASSES} names")
     return tuple(names)
 
 
@@ -48,7 +61,7 @@ def class_synonyms() -> tuple[tuple[str, ...], ...]:
     """
     names = class_names()
     try:
-        lemmas = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
+        lemmas = json.loads(read_limited(SYNONYMS_FILE, MAX_DATA_FILE_BYTES).decode("utf-8"))
     except (OSError, ValueError):
         lemmas = None
     if not isinstance(lemmas, list) or len(lemmas) != NUM_CLASSES:
@@ -124,6 +137,7 @@ def find_class(
     """
     if not isinstance(query, str) or not query.strip():
         raise ValueError(f"find_class needs a non-empty class name, got {query!r}")
+    _check_query_length(query)
     q = _normalize(query)
     ranked: list[tuple[int, int, str]] = []
     for index, (name, names) in enumerate(zip(class_names(), _normalized_synonyms(), strict=True)):
@@ -141,12 +155,22 @@ def find_class(
     return found[:max_results]
 
 
+def _check_query_length(query: str) -> None:
+    if len(query) > MAX_QUERY_CHARS:
+        raise ClassIndexError(
+            f"a class name has at most {MAX_QUERY_CHARS} characters, got {len(query):,} "
+            f"({query[:30]!r}...: pasted text?); give an index (967) or a name ('espresso')"
+        )
+
+
 def suggest_classes(query: str, limit: int = 6) -> list[tuple[int, str]]:
     """Classes to suggest for a name that matched nothing: close misspellings of the whole
     name first, then classes that match one of its words ('zebra crosing' -> zebra)."""
+    _check_query_length(query)
     names = {_normalize(n): i for i, n in enumerate(class_names())}
     hits = [names[n] for n in difflib.get_close_matches(_normalize(query), names, n=5, cutoff=0.6)]
-    for word in _normalize(query).split():
+    words = list(dict.fromkeys(_normalize(query).split()))[:MAX_SUGGESTION_WORDS]
+    for word in words:
         if len(word) >= 3:
             hits += [i for i, _ in find_class(word, max_results=3)]
     return [(i, class_names()[i]) for i in list(dict.fromkeys(hits))[:limit]]
@@ -159,6 +183,8 @@ def resolve_class(name_or_index: int | str) -> int:
     be the only partial match; otherwise the error lists the candidates. A misspelling is
     never silently corrected: the error suggests the close names instead.
     """
+    if isinstance(name_or_index, str):
+        _check_query_length(name_or_index)
     if isinstance(name_or_index, str) and name_or_index.strip().lstrip("-").isdigit():
         name_or_index = int(name_or_index)
     if not isinstance(name_or_index, str):
