@@ -106,6 +106,9 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     notebooks = []
     for item in items:
         if type(item).__name__ == "IPyNbCell" and hasattr(item, "raise_cell_error"):
+            if getattr(item, "_noise_scanned", False):  # loaded twice (conftest and -p)
+                return
+            item._noise_scanned = True
             _scan_after(item)
             if item.parent not in notebooks:
                 notebooks.append(item.parent)
