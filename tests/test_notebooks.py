@@ -109,25 +109,39 @@ def test_solution_switch_loads_this_notebooks_solutions_file(path):
     assert (SOLUTIONS_DIR / f"{path.stem}.py").is_file(), f"no notebooks/solutions/{path.stem}.py"
 
 
+#: A check cell calls the framework (helpers.check_answer / check_answers) or a notebook's
+#: check function from helpers.hands_on (check_my_grad_cam, ...).
+CHECK_CALL = re.compile(
+    r"\b(?:helpers\.check_answers?|check_my_\w+)\(|from helpers\.hands_on\.\w+ import"
+    r"|helpers\.hands_on\."
+)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_a_hands_on_cell_is_followed_by_its_check(path):
+    """HANDS_ON.md: the placeholder is ``...`` (None is an answer, with its own catalogued
+    mistake), the check cell's guard is ``helpers.answered``, and it says what to do else."""
     cells = _code_cells(_load(path))
     pairs = [
         (a, b)
         for a, b in zip(cells, cells[1:], strict=False)
         if _source(a).lstrip().startswith("# YOUR TURN") and CHECK_CALL.search(_source(b))
     ]
-    assert pairs, f"{path.name}: no '# YOUR TURN' cell followed by a check cell"
+    assert pairs, f"{path.name}: no '# YOUR TURN' cell followed by a cell that checks it"
     for hands_on, check in pairs:
-        assert "if SOLUTION" in _source(hands_on), "the hands-on cell fills in its solution"
+        cell, code = hands_on.get("id"), _source(hands_on)
+        assert "if SOLUTION" in code, f"{path.name}, cell {cell}: fill in the solution"
+        assert re.search(r"=\s*\.\.\.", code), f"{path.name}, cell {cell}: no `...` placeholder"
+        placeholders = re.findall(r"^\s*([\w, ]+?)\s*=\s*None\b", code, re.M)
+        assert not placeholders, (
+            f"{path.name}, cell {cell}: {placeholders} start as None; the placeholder is `...`"
+        )
         # student mode under nbval: the untouched placeholder must not fail the check cell
-        assert "if SOLUTION or " in _source(check) and "else:" in _source(check), _source(check)
-
-
-#: A check cell calls helpers.check_answer(s) or a check of the notebook's helpers.hands_on module.
-CHECK_CALL = re.compile(
-    r"helpers\.check_answers?\(|from helpers\.hands_on\.\w+ import|helpers\.hands_on\."
-)
+        guard = _source(check)
+        assert "if SOLUTION or helpers.answered(" in guard and "else:" in guard, (
+            f"{path.name}, cell {check.get('id')}: guard the check with "
+            "`if SOLUTION or helpers.answered(...)` and an else that says what to do"
+        )
 
 
 def _exercise_cells(nb):
@@ -216,3 +230,40 @@ def test_readme_lists_the_notebooks_in_file_order():
         f"{listed} vs {[p.name for p in NOTEBOOKS]}"
     )
     assert "INSTRUCTORS.md" in readme and (PROJECT_ROOT / "INSTRUCTORS.md").is_file()
+
+
+# --- CI's second arithmetic setting (.ci/arithmetic.sh) runs the notebooks in solution mode,
+# whose checks include student mode's, unless SOLUTION changes what a notebook computes -------
+
+ARITHMETIC_SCRIPT = PROJECT_ROOT / ".ci" / "arithmetic.sh"
+
+
+def _solution_changes_inputs(nb) -> list[str]:
+    """Cells where ``if SOLUTION`` does more than fill in a hands-on answer, check it, load
+    the solutions or run an exercise's solution: e.g. 11's worked example picks its own class
+    and photo, so student mode computes other numbers there."""
+    cells = _code_cells(nb)
+    allowed = {id(cells[1])} if len(cells) > 1 else set()
+    for a, b in zip(cells, cells[1:], strict=False):
+        if _source(a).lstrip().startswith("# YOUR TURN") and CHECK_CALL.search(_source(b)):
+            allowed |= {id(a), id(b)}
+    allowed |= {id(c) for c in _exercise_cells(nb) if c["cell_type"] == "code"}
+    return [
+        c.get("id", "?")
+        for c in cells
+        if id(c) not in allowed and re.search(r"\bif SOLUTION\b", _source(c))
+    ]
+
+
+def test_ci_runs_in_student_mode_too_where_solution_changes_the_inputs():
+    text = ARITHMETIC_SCRIPT.read_text(encoding="utf-8")
+    listed = set(
+        re.findall(r"notebooks/(\w+\.ipynb)", re.search(r"STUDENT_TOO=\(([^)]*)\)", text)[1])
+    )
+    needed = {p.name: _solution_changes_inputs(_load(p)) for p in NOTEBOOKS}
+    missing = {name: cells for name, cells in needed.items() if cells and name not in listed}
+    assert not missing, (
+        f"SOLUTION changes these notebooks' inputs (cells {missing}): add them to STUDENT_TOO "
+        "in .ci/arithmetic.sh so the second arithmetic setting runs them in student mode too"
+    )
+    assert listed <= {p.name for p in NOTEBOOKS}, listed

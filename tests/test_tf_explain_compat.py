@@ -108,3 +108,21 @@ def test_image_not_wrapped_in_a_batch(lite0, cat):
 def test_validation_data_not_a_tuple(lite0, cat):
     with pytest.raises(TfExplainInputError, match=r"tuple \(images, labels\)"):
         GradCAM().explain(np.array([cat]), lite0, CLASS_INDEX)
+
+
+def test_occlusion_and_activations_predict_without_progress_bars(lite0, cat, capfd):
+    """tf-explain's model.predict printed a Keras bar per call; the fix changes no number."""
+    explainer = OcclusionSensitivity()
+    disable_tf_explain_compat()
+    try:
+        loud = explainer.get_sensitivity_map(lite0, cat, CLASS_INDEX, 112)
+        loud_out = capfd.readouterr().out
+    finally:
+        enable_tf_explain_compat()
+    quiet = explainer.get_sensitivity_map(lite0, cat, CLASS_INDEX, 112)
+    ExtractActivations().explain((np.array([cat]), None), lite0, ["top_conv"])
+    OcclusionSensitivity().explain((np.array([cat]), None), lite0, CLASS_INDEX, patch_size=112)
+    quiet_out = capfd.readouterr().out
+    assert "step" in loud_out  # the control: without the fix, Keras draws its bar
+    assert "step" not in quiet_out and "━" not in quiet_out, quiet_out
+    np.testing.assert_array_equal(quiet, loud)

@@ -23,6 +23,9 @@ What it changes, and nothing else (upstream issues #191/#192, PR #189):
 5. Every explainer checks its inputs first and says what is wrong, instead of failing
    deep inside TensorFlow: the ``(images, labels)`` tuple, the image shape, the class
    index range, the layer names.
+6. ``OcclusionSensitivity`` and ``ExtractActivations`` call ``model.predict`` with Keras'
+   default ``verbose="auto"``: one "1/1 ━━━━ 124ms/step" progress bar per call, twelve in
+   the appendix notebook. They now predict with ``verbose=0``; the numbers are the same.
 
 tf-explain's *methods* are left as they are (guided gradients in GradCAM, no ReLU,
 SmoothGrad's tiny noise, Integrated Gradients without the x - x' factor...): the
@@ -120,12 +123,38 @@ def _get_gradients_and_filters(model, images, layer_name, class_index, use_guide
     return conv_outputs, grads
 
 
+class _QuietPredict:
+    """``model`` whose ``predict`` shows no Keras progress bar (``verbose=0`` unless given);
+    every other attribute is the model's own. tf-explain only calls ``predict`` on it."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def predict(self, x, *args, **kwargs):
+        kwargs.setdefault("verbose", 0)
+        return self.model.predict(x, *args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.model, name)
+
+
 def _generate_activations_graph(model, layers_name):
-    """tf-explain's activations sub-model, with exact name matching."""
+    """tf-explain's activations sub-model, with exact name matching (its ``predict`` quiet;
+    the Keras model itself is ``.model``)."""
     import tensorflow as tf
 
     outputs = [find_layer(model, name).output for name in layers_name]
-    return tf.keras.models.Model(symbolic_input(model), outputs=outputs)
+    return _QuietPredict(tf.keras.models.Model(symbolic_input(model), outputs=outputs))
+
+
+def _quiet_sensitivity_map(get_sensitivity_map):
+    """tf-explain's ``get_sensitivity_map``, predicting without a progress bar."""
+
+    @functools.wraps(get_sensitivity_map)
+    def quiet(self, model, *args, **kwargs):
+        return get_sensitivity_map(self, _QuietPredict(model), *args, **kwargs)
+
+    return quiet
 
 
 def _image_to_uint_255(image):
@@ -162,6 +191,11 @@ def enable_tf_explain_compat() -> bool:
         core.ExtractActivations,
         "generate_activations_graph",
         staticmethod(_generate_activations_graph),
+    )
+    _patch(
+        core.OcclusionSensitivity,
+        "get_sensitivity_map",
+        _quiet_sensitivity_map(core.OcclusionSensitivity.__dict__["get_sensitivity_map"]),
     )
     for explainer in (
         core.GradCAM,

@@ -124,8 +124,10 @@ def exercise_2(model, image, cls, stages, seed=0):
 def exercise_3(model, image, cls, grad_cam_map, steps):
     """Deletion to a blurred image instead of black: the random map's curve."""
     kinds = ("deletion",)
-    black = _random_mean(model, image, cls, kinds, steps, range(3))["deletion"].auc
-    blur = _random_mean(model, image, cls, kinds, steps, range(3), substrates={"deletion": "blur"})
+    black = _random_mean(model, image, cls, kinds, steps, range(3))["deletion"]
+    blur = _random_mean(
+        model, image, cls, kinds, steps, range(3), substrates={"deletion": "blur"}
+    )["deletion"]
     gc = {
         substrate: deletion_insertion_curves(
             model,
@@ -138,17 +140,24 @@ def exercise_3(model, image, cls, grad_cam_map, steps):
         )["g"]["deletion"].auc
         for substrate in ("black", "blur")
     }
+    first = black.fractions[1]
     print(
-        f"random map deletion AUC: to black {black:.3f}, to blur {blur['deletion'].auc:.3f}; "
+        f"random map deletion AUC: to black {black.auc:.3f}, to blur {blur.auc:.3f}; "
         f"Grad-CAM: to black {gc['black']:.3f}, to blur {gc['blur']:.3f}"
+    )
+    print(
+        f"p_c after the first step ({first:.0%} of the pixels, random order): "
+        f"{black.probabilities[1]:.3f} to black, {blur.probabilities[1]:.3f} to blur "
+        f"(photo: {black.probabilities[0]:.3f})"
     )
     print(
         "Blurred pixels scattered over the photo are far less alien than black specks: the "
         "random map's curve no longer collapses in the first step, so its AUC rises."
     )
-    if helpers.default_model_only(model, "deleting to blur raises the random map's AUC"):
-        assert blur["deletion"].auc > black, (blur["deletion"].auc, black)
-    return black, blur["deletion"].auc, gc
+    if helpers.default_model_only(model, "deleting to blur keeps the random curve up"):
+        assert blur.auc > black.auc, (blur.auc, black.auc)
+        assert blur.probabilities[1] > 2 * black.probabilities[1], (blur, black)
+    return black.auc, blur.auc, gc
 
 
 def exercise_4(model, image, cls, maps, curves, steps_before, steps=48):
@@ -188,32 +197,51 @@ def exercise_5(model, image, top_class, grad_cam_map, steps, cls=281):
     p = helpers.top_k(model, image, k=1000)
     probability = {i: q for i, _, q in p}
     kinds = ("deletion", "insertion")
-    rows = {}
+    rows, orders, random_top = {}, {}, None
     for c in (top_class, cls):
         maps = {"Grad-CAM": helpers.grad_cam(model, image, c) if c != top_class else grad_cam_map}
+        orders[c] = maps["Grad-CAM"]
         gc = deletion_insertion_curves(model, image, c, maps, kinds, steps=steps)["Grad-CAM"]
         rnd = _random_mean(model, image, c, kinds, steps, range(3))
-        rows[f"{c} {helpers.class_name(c)} (p = {probability[c]:.2f})"] = {
+        random_top = rnd["insertion"] if c == top_class else random_top
+        rows[f"{c} {helpers.class_name(c)}"] = {
+            "p_c(photo)": probability[c],
+            "p_c(blurred)": gc["insertion"].probabilities[0],
             "Grad-CAM deletion": gc["deletion"].auc,
             "random deletion": rnd["deletion"].auc,
             "Grad-CAM insertion": gc["insertion"].auc,
             "random insertion": rnd["insertion"].auc,
         }
     table = pd.DataFrame(rows).T
+    table["insertion: Grad-CAM - random"] = table["Grad-CAM insertion"] - table["random insertion"]
     print(table.round(3).to_string())
+    # The rival: the top class's probability while the tabby's Grad-CAM order puts pixels back
+    rival = deletion_insertion_curves(
+        model, image, top_class, {"tabby order": orders[cls]}, ("insertion",), steps=steps
+    )["tabby order"]["insertion"].auc
+    top, doubted = table.iloc[0], table.iloc[1]
+    top_name = helpers.class_name(top_class)
     print(
-        "Both AUCs are areas under p_c, which lies between 0 and its starting value: when the "
-        "model gives the class only a few percent, every curve is squeezed near 0 and the "
-        "differences between maps shrink with it. Normalise by p_c(image), or explain a class "
-        "the model believes."
+        f"Both AUCs are areas under p_c, which starts at p_c(photo) for deletion: for the "
+        f"tabby ({doubted['p_c(photo)']:.2f}) every curve is squeezed near 0. Worse, the "
+        f"ranking turns round on insertion: Grad-CAM minus random is "
+        f"{top['insertion: Grad-CAM - random']:+.3f} for the top class but "
+        f"{doubted['insertion: Grad-CAM - random']:+.3f} for the tabby. A class the model "
+        "doubts competes with the one it believes: the blurred photo gives the tabby "
+        f"{doubted['p_c(blurred)']:.2f}, more than the sharp photo, and the pixels the "
+        f"tabby's Grad-CAM puts back first raise p({top_name}) faster than random pixels do "
+        f"(its insertion AUC {rival:.3f} in the tabby's Grad-CAM order, "
+        f"{random_top.auc:.3f} in random order), taking probability from the tabby. Such AUCs "
+        "measure the competition between classes, not the map: explain a class the model "
+        "believes, or read them with care."
     )
-    if cls != top_class and probability[cls] < probability[top_class]:
-        low, high = table.iloc[1], table.iloc[0]
-        spread_low = abs(low["Grad-CAM insertion"] - low["random insertion"])
-        spread_high = abs(high["Grad-CAM insertion"] - high["random insertion"])
-        print(
-            f"Grad-CAM minus random, insertion: {spread_high:.3f} (top class) vs {spread_low:.3f}"
-        )
+    claim = "for the tabby the AUCs are squeezed and Grad-CAM loses insertion to random"
+    if cls != top_class and helpers.default_model_only(model, claim):
+        assert doubted["p_c(photo)"] < 0.1 < top["p_c(photo)"], table
+        assert top["insertion: Grad-CAM - random"] > 0.2, table
+        assert doubted["insertion: Grad-CAM - random"] < 0, table
+        assert doubted["p_c(blurred)"] > doubted["p_c(photo)"], table
+        assert rival > random_top.auc, (rival, random_top.auc)
     return table
 
 

@@ -1,4 +1,4 @@
-"""Solutions for notebook 09 (appendix: the workshop's tf-explain code)."""
+"""Solutions for notebook 12 (appendix: the workshop's tf-explain code)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import numpy as np
 import helpers
 
 
-def hands_on_display_step(gxi: np.ndarray) -> np.ndarray:
+def hands_on_display_step(attributions: np.ndarray) -> np.ndarray:
     """tf-explain's display step: |attributions| summed over channels, standardised per image
     with the standard deviation floored at 1/sqrt(N), as tf.image.per_image_standardization."""
-    gray = np.abs(gxi).sum(axis=-1).astype(np.float64)
+    gray = np.abs(attributions).sum(axis=-1).astype(np.float64)
     return (gray - gray.mean()) / max(gray.std(), 1.0 / np.sqrt(gray.size))
 
 
