@@ -221,18 +221,18 @@ def test_another_seed_is_wrong_with_a_hint(answer, cat, gradients):
     assert "default_rng(0)" in result
 
 
-def test_check_accepts_the_comment_form_and_names_a_mistake(lite0, cat, gradients, capsys):
-    expected = smoothgrad(lite0, cat, TABBY, n=N_HANDS, noise=NOISE, seed=0)
-    check_my_smoothgrad(
-        comment_literally(cat, gradients), lite0, cat, TABBY, N_HANDS, NOISE, 0, expected
-    )
+def test_check_accepts_the_comment_form_and_names_a_mistake(lite0, cat, capsys):
+    n = 4  # a smaller example: a wrong answer makes the check build its whole catalogue
+    expected = smoothgrad(lite0, cat, TABBY, n=n, noise=NOISE, seed=0)
+    sigma = NOISE * (cat.max() - cat.min())  # float32, as the cell's comment reads
+    draws = np.random.default_rng(0).standard_normal((n, *cat.shape), dtype=np.float32)
+    grads = vanilla_gradients(lite0, cat + sigma * draws, TABBY)
+    check_my_smoothgrad(grads.mean(axis=0), lite0, cat, TABBY, n, NOISE, 0, expected)
     assert capsys.readouterr().out.strip() == "my_smoothgrad: correct"
-    code = {label: code for code, label in MISTAKES}["the sum over the copies, not the mean"]
-    summed = code(cat, gradients)
     with pytest.raises(WrongAnswerError, match="^my_smoothgrad: the sum over the copies"):
-        check_my_smoothgrad(summed, lite0, cat, TABBY, N_HANDS, NOISE, 0, expected)
+        check_my_smoothgrad(grads.sum(axis=0), lite0, cat, TABBY, n, NOISE, 0, expected)
     with pytest.raises(ExerciseNotDoneError):
-        check_my_smoothgrad(..., lite0, cat, TABBY, N_HANDS, NOISE, 0, expected)
+        check_my_smoothgrad(..., lite0, cat, TABBY, n, NOISE, 0, expected)
 
 
 def test_every_mistake_is_listed_in_instructors_md():

@@ -49,12 +49,16 @@ def _close_enough(yours: Any, expected: Any) -> bool:
 
 
 def check_lazily(
-    expected: Mapping[str, Any], catalogue: Callable[[], Mapping[str, Answer]], **yours: Any
+    expected: Mapping[str, Any],
+    catalogue: Callable[[], Mapping[str, Answer]],
+    note: str = "",
+    **yours: Any,
 ) -> None:
     """Check a cell's answers: accept them at once when each equals its ``expected`` value
     within float32 rounding; otherwise build the full catalogue (correct forms that widen
     the tolerance, and the mistakes, each computed with the library: costly) and let it judge
-    and explain, answer by answer (:func:`helpers.exercises.check_answers`).
+    and explain, answer by answer (:func:`helpers.exercises.check_answers`). ``note`` is
+    printed before a costly catalogue is built (e.g. how long it takes).
 
     The verdict is the same as checking against the full catalogue directly: an answer
     within the tight tolerance is also within the widened one, and a catalogued mistake
@@ -63,4 +67,6 @@ def check_lazily(
         for name in yours:
             print(f"{name}: correct")
         return
+    if note and not all(value is NOT_DONE for value in yours.values()):
+        print(note, flush=True)
     check_answers(catalogue(), **yours)
