@@ -228,7 +228,8 @@ def test_check_accepts_the_comment_form_and_names_a_mistake(lite0, cat, capsys):
     draws = np.random.default_rng(0).standard_normal((n, *cat.shape), dtype=np.float32)
     grads = vanilla_gradients(lite0, cat + sigma * draws, TABBY)
     check_my_smoothgrad(grads.mean(axis=0), lite0, cat, TABBY, n, NOISE, 0, expected)
-    assert capsys.readouterr().out.strip() == "my_smoothgrad: correct"
+    # at n = 4, sigma's float32 rounding flips a ReLU6: accepted by the widened tolerance
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "my_smoothgrad: correct"
     with pytest.raises(WrongAnswerError, match="^my_smoothgrad: the sum over the copies"):
         check_my_smoothgrad(grads.sum(axis=0), lite0, cat, TABBY, n, NOISE, 0, expected)
     with pytest.raises(ExerciseNotDoneError):

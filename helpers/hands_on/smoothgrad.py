@@ -155,7 +155,7 @@ def check_my_smoothgrad(
     check_lazily(
         {NAME: expected},
         lambda: {NAME: smoothgrad_catalogue(model, image, class_index, n, noise, seed)},
-        note=f"{NAME} is not the library's map: comparing it with the usual mistakes "
-        f"(about {13 * n} more gradients)...",
+        note=f"{NAME} is not exactly the library's map: comparing it with the map's other "
+        f"correct forms and the usual mistakes (about {13 * n} more gradients)...",
         my_smoothgrad=yours,
     )
