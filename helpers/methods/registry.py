@@ -25,6 +25,7 @@ dotted path and imported on first use, so the submission checker stays fast.
            map="max_abs",  # or "sum", or "2d" when the function returns (H, W) maps
            passes=lambda s, hw: Passes(backward=s["n"]),  # the benchmark's floor
            controls=(Control("n", "Samples", 4, 100, 4),),  # the explorer's sliders
+           explorer={"n": 8},  # where the defaults are too slow for the explorer
        )
 
    It then appears in ``helpers.explain --methods``, the report, the explorer and the
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -99,6 +101,8 @@ class Method:
     #: Run when no method is named (the assignment and ``helpers.explain``); ``"all"`` runs
     #: every method. Variants that add little for a first comparison are opt-in.
     by_default: bool = True
+    #: Settings the explorer starts from, where the defaults are too slow (> 2 s on Lite0).
+    explorer: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.map not in MAP_REDUCTIONS:
@@ -114,6 +118,11 @@ class Method:
     def settings(self, fast: bool = False, **overrides: Any) -> dict[str, Any]:
         """The defaults, then the fast values (if ``fast``), then ``overrides``."""
         return {**self.defaults, **(self.fast if fast else {}), **overrides}
+
+    def count_passes(self, settings: Mapping[str, Any], hw: tuple[int, int], model=None) -> Passes:
+        """``passes(settings, hw)``, with ``model=`` too if it takes one (Score-CAM)."""
+        takes_model = "model" in inspect.signature(self.passes).parameters
+        return self.passes(settings, hw, model=model) if takes_model else self.passes(settings, hw)
 
     def describe(self, settings: Mapping[str, Any] | None = None) -> str:
         """The settings in words, e.g. 'n=50, noise=15%, seed=0'."""
@@ -380,3 +389,11 @@ for _method in (
     ),
 ):
     register(_method)
+
+
+
+def _register_families() -> None:  # entries in their own files (they import this module)
+    from . import registry_cam  # noqa: F401  (the CAM family, issue 18: notebook 07)
+
+
+_register_families()
