@@ -8,11 +8,12 @@ import tensorflow as tf
 
 import helpers
 from helpers.exercises import ExerciseNotDoneError, WrongAnswerError
-from helpers.hands_on.occlusion import check_my_patch, patch_catalogue
+from helpers.hands_on.occlusion import Patch, check_my_patch, patch_catalogue
 from helpers.methods.occlusion import IMAGENET_MEAN_RGB
 from tests.hands_on_cases import unlisted_mistakes, verdict
 
 TABBY, TOP, LEFT, P, TOP_1 = 281, 56, 112, 56, 285
+PATCH = Patch(TOP, LEFT, P)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def expected_drop(lite0, cat):
 
 @pytest.fixture(scope="module")
 def answers(lite0, cat, expected_drop):
-    return patch_catalogue(lite0, cat, TABBY, TOP, LEFT, P, expected_drop, TOP_1)
+    return patch_catalogue(lite0, cat, TABBY, PATCH, expected_drop, TOP_1)
 
 
 def hide(cat, rows=slice(TOP, TOP + P), columns=slice(LEFT, LEFT + P), fill=IMAGENET_MEAN_RGB):
@@ -197,9 +198,7 @@ def test_a_cat_changed_in_place_is_told(lite0, cat, expected_drop):
             lite0,
             changed,
             TABBY,
-            TOP,
-            LEFT,
-            P,
+            PATCH,
             expected_drop,
             TOP_1,
             original=cat,
@@ -214,16 +213,14 @@ def test_check_prints_correct_and_waits_for_both(lite0, cat, expected_drop, caps
         lite0,
         cat,
         TABBY,
-        TOP,
-        LEFT,
-        P,
+        PATCH,
         expected_drop,
         TOP_1,
         original=cat.copy(),
     )
     assert capsys.readouterr().out.split() == ["hidden_one:", "correct", "drop:", "correct"]
     with pytest.raises(ExerciseNotDoneError, match="drop"):
-        check_my_patch(hidden, ..., lite0, cat, TABBY, TOP, LEFT, P, expected_drop, TOP_1)
+        check_my_patch(hidden, ..., lite0, cat, TABBY, PATCH, expected_drop, TOP_1)
 
 
 def test_every_mistake_is_listed_in_instructors_md():

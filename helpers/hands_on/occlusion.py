@@ -10,6 +10,8 @@ the diagonal (``top != left``), so swapped rows and columns change the result to
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..exercises import Answer, Mistake, WrongAnswerError, check_answers
@@ -28,6 +30,14 @@ DROP_HINT = (
 )
 
 
+class Patch(NamedTuple):
+    """The square the cell hides: rows ``top..top+size-1``, columns ``left..left+size-1``."""
+
+    top: int
+    left: int
+    size: int
+
+
 def _hidden(image: np.ndarray, rows: slice, columns: slice, fill) -> np.ndarray:
     copy = np.array(image, dtype=np.float32, copy=True)
     copy[rows, columns] = np.asarray(fill, dtype=np.float32)
@@ -35,17 +45,11 @@ def _hidden(image: np.ndarray, rows: slice, columns: slice, fill) -> np.ndarray:
 
 
 def patch_catalogue(
-    model,
-    image: np.ndarray,
-    class_index: int,
-    top: int,
-    left: int,
-    size: int,
-    expected_drop: float,
-    other_class: int,
+    model, image: np.ndarray, class_index: int, patch: Patch, expected_drop: float, other_class: int
 ) -> dict[str, Answer]:
     """The answers of the cell, ``hidden_one`` and ``drop``, with their correct forms and
     mistakes; ``other_class`` is the class a student may take by mistake (the top-1)."""
+    top, left, size = patch
     rows, columns = slice(top, top + size), slice(left, left + size)
     hidden = _hidden(image, rows, columns, IMAGENET_MEAN_RGB)
     wrong_images = {
@@ -146,9 +150,7 @@ def check_my_patch(
     model,
     image: np.ndarray,
     class_index: int,
-    top: int,
-    left: int,
-    size: int,
+    patch: Patch,
     expected_drop: float,
     other_class: int,
     original: np.ndarray | None = None,
@@ -162,7 +164,5 @@ def check_my_patch(
             "hidden_one = cat.copy()."
         )
     reference = image if original is None else original
-    catalogue = patch_catalogue(
-        model, reference, class_index, top, left, size, expected_drop, other_class
-    )
+    catalogue = patch_catalogue(model, reference, class_index, patch, expected_drop, other_class)
     check_answers(catalogue, hidden_one=hidden_one, drop=drop)
