@@ -24,12 +24,12 @@ def hands_on_integrated_gradients(model, image, class_index, baseline, steps):
     return ig, gap
 
 
-def exercise_1(model, cat, class_index):
+def exercise_1(model, cat, class_index, steps=32):
     """IG with a white and a uniform-noise baseline: zero-attribution pixels and the gaps."""
     noise = np.random.default_rng(0).uniform(0, 255, cat.shape).astype(np.float32)
     shares = {}
     for name, base in (("white (255)", np.full_like(cat, 255.0)), ("uniform noise", noise)):
-        result = helpers.integrated_gradients(model, cat, class_index, baseline=base, steps=32)
+        result = helpers.integrated_gradients(model, cat, class_index, baseline=base, steps=steps)
         same = cat == base  # x_i = x'_i: attribution 0 whatever the gradient
         assert np.all(result.attributions[same] == 0)
         shares[name] = same.mean()
@@ -49,13 +49,13 @@ def exercise_1(model, cat, class_index):
     assert shares["white (255)"] == 0 or brightest == 255.0
 
 
-def exercise_2(model, espresso, class_index):
+def exercise_2(model, espresso, class_index, steps=(16, 32, 64), max_steps=512):
     """Completeness gaps on the espresso for 16, 32, 64 equal steps and steps='auto'.
 
-    The 16- and 32-step grids are nested in the 64-step one (section 1.3), so the 65
-    gradients of the 64-step path give all three (the library computes each the same way).
+    The coarser grids are nested in the finest one (section 1.3), so the gradients of the
+    64-step path give all three (the library computes each the same way). ``steps`` and
+    ``max_steps`` are smaller in the tests' fast setting (a slow model).
     """
-    steps = (16, 32, 64)
     alphas = np.linspace(0.0, 1.0, steps[-1] + 1, dtype=np.float32)
     baseline = np.zeros_like(espresso)
     path = baseline + alphas[:, None, None, None] * (espresso - baseline)
@@ -74,7 +74,9 @@ def exercise_2(model, espresso, class_index):
         gaps[n] = helpers.Completeness(total, float(f_input), float(f_baseline), steps=n)
         print(f"{n} equal steps: {gaps[n]}")
     if _has_auto():
-        auto = helpers.integrated_gradients(model, espresso, class_index, steps="auto")
+        auto = helpers.integrated_gradients(
+            model, espresso, class_index, steps="auto", max_steps=max_steps
+        )
         print(f"steps='auto': {auto.completeness} ({auto.completeness.steps + 1} gradients)")
         assert not auto.completeness.converged or auto.completeness.relative_gap <= 0.05
     values = [gaps[n].relative_gap for n in steps]
