@@ -129,13 +129,16 @@ class Answer:
     def allowed(self, target: Any = None) -> np.ndarray:
         """The largest difference accepted at each element around ``target`` (default: the
         expected value): float32 rounding relative to the larger of the two scales, plus three
-        times the spread of the correct forms."""
+        times the spread of the correct forms, scaled up with the target when it is larger
+        (a mistake ten times the answer, a sum instead of a mean, spreads ten times as much)."""
         expected = np.asarray(self.expected, np.float64)
         target = expected if target is None else np.asarray(target, np.float64)
-        scale = max(
-            float(np.abs(expected).max(initial=0.0)), float(np.abs(target).max(initial=0.0))
+        expected_scale = float(np.abs(expected).max(initial=0.0))
+        scale = max(expected_scale, float(np.abs(target).max(initial=0.0)))
+        growth = scale / expected_scale if expected_scale else 1.0
+        return (
+            self.atol * (scale or 1.0) + self.rtol * np.abs(target) + 3.0 * self._spread() * growth
         )
-        return self.atol * (scale or 1.0) + self.rtol * np.abs(target) + 3.0 * self._spread()
 
     def matches(self, yours: np.ndarray) -> bool:
         """True when ``yours`` equals the expected value within :meth:`allowed`."""
