@@ -99,6 +99,9 @@ class Method:
     #: Run when no method is named (the assignment and ``helpers.explain``); ``"all"`` runs
     #: every method. Variants that add little for a first comparison are opt-in.
     by_default: bool = True
+    #: Settings the explorer starts from, over the defaults: cheaper ones for a method
+    #: whose defaults take more than about 2 s on EfficientNet-Lite0 (a slider moved).
+    explorer: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.map not in MAP_REDUCTIONS:
@@ -114,6 +117,10 @@ class Method:
     def settings(self, fast: bool = False, **overrides: Any) -> dict[str, Any]:
         """The defaults, then the fast values (if ``fast``), then ``overrides``."""
         return {**self.defaults, **(self.fast if fast else {}), **overrides}
+
+    def explorer_settings(self, **overrides: Any) -> dict[str, Any]:
+        """The defaults, then the explorer's values, then ``overrides``."""
+        return {**self.defaults, **self.explorer, **overrides}
 
     def describe(self, settings: Mapping[str, Any] | None = None) -> str:
         """The settings in words, e.g. 'n=50, noise=15%, seed=0'."""

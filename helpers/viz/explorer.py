@@ -254,7 +254,7 @@ class SaliencyExplorer:
             for c in method.controls:
                 if c.setting in controls:
                     continue
-                default = method.defaults.get(c.setting)
+                default = method.explorer_settings().get(c.setting)
                 common = {"description": c.label, "continuous_update": False}
                 if c.kind == "layer":
                     value = default or (grad_cam_layer(self.model) if layers else None)
@@ -297,9 +297,9 @@ class SaliencyExplorer:
         self.progress.value = int(round(100 * fraction))
 
     def settings(self, method: str) -> dict[str, Any]:
-        """The method's registry defaults with the values of its controls."""
+        """The method's registry defaults (with its explorer values) and its controls'."""
         values = {p: self.controls[p].value for p in self.used_settings(method)}
-        return method_by_title(method).settings(**values)
+        return method_by_title(method).explorer_settings(**values)
 
     def _cost(self, method: str) -> str:
         """How many passes through the network the method needs (shown while it runs)."""
