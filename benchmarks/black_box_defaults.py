@@ -1,0 +1,108 @@
+"""How many samples the methods without gradients need, and what the explorer's settings cost.
+
+On EfficientNet-Lite0 and the course's photos (cat: class 281 tabby and 285 Egyptian cat;
+espresso: 967), for a range of budgets:
+
+* RISE (masks): the Pearson correlation of two seeds' maps;
+* LIME and sampled KernelSHAP (samples, ~40 SLIC superpixels): the correlation of two
+  seeds' superpixel weights, and how many of the 5 strongest superpixels both seeds agree
+  on (LIME's instability, its most reported problem);
+
+then the seconds one explorer update takes with each method's explorer settings (best of
+3, after a warm-up). Prints markdown tables; run it on a quiet machine, and write down the
+load average it prints.
+
+Run:  python benchmarks/black_box_defaults.py            (about 10 minutes on 2 cores)
+      python benchmarks/black_box_defaults.py --quick    (smaller budgets, cat only)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+import helpers  # noqa: E402
+from helpers.methods.registry import METHODS  # noqa: E402
+
+PHOTOS = {"cat": (281, 285), "espresso": (967,)}
+
+
+def top_overlap(a: np.ndarray, b: np.ndarray, k: int = 5) -> int:
+    """How many of the k largest values' positions two weight vectors share."""
+    return len(set(np.argsort(a)[-k:]) & set(np.argsort(b)[-k:]))
+
+
+def stability_rows(model, quick: bool) -> list[str]:
+    rows = []
+    rise_budgets = (250, 500) if quick else (500, 1000, 2000, 4000)
+    budgets = (100, 250) if quick else (250, 500, 1000, 2000)
+    for photo, classes in PHOTOS.items():
+        if quick and photo != "cat":
+            continue
+        image = helpers.load_image(helpers.sample_image(photo))
+        for cls in classes:
+            for masks in rise_budgets:
+                a, b = (helpers.rise(model, image, cls, masks=masks, seed=s, progress=False)
+                        for s in (0, 1))
+                r = np.corrcoef(a.ravel(), b.ravel())[0, 1]
+                rows.append(f"| {photo} | {cls} | RISE | {masks} masks | {r:.3f} | |")
+                print(rows[-1], flush=True)
+            for name, method in (("LIME", helpers.lime), ("KernelSHAP", helpers.kernel_shap)):
+                extra = {"exact": False} if name == "KernelSHAP" else {}
+                for samples in budgets:
+                    a, b = (method(model, image, cls, samples=samples, seed=s, progress=False,
+                                   **extra) for s in (0, 1))
+                    w_a = getattr(a, "weights", getattr(a, "values", None))
+                    w_b = getattr(b, "weights", getattr(b, "values", None))
+                    r = np.corrcoef(w_a, w_b)[0, 1]
+                    rows.append(f"| {photo} | {cls} | {name} | {samples} samples, "
+                                f"{len(w_a)} superpixels | {r:.3f} | {top_overlap(w_a, w_b)} / 5 |")
+                    print(rows[-1], flush=True)
+    return rows
+
+
+def explorer_rows(model) -> list[str]:
+    image = helpers.load_image(helpers.sample_image("cat"))
+    rows = []
+    for name in ("rise", "lime", "kernel_shap", "xrai"):
+        method = METHODS[name]
+        settings = method.explorer_settings()
+        method.run(model, image, 285, progress=False, **settings)  # warm-up
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            method.run(model, image, 285, progress=False, **settings)
+            times.append(time.perf_counter() - start)
+        rows.append(f"| {method.title} | {method.describe(settings)} | {min(times):.2f} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--explorer-only", action="store_true")
+    args = parser.parse_args()
+    model = helpers.load_model("efficientnet_lite0", verbose=False)
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    table = []
+    if not args.explorer_only:
+        table += ["| photo | class | method | budget | r(seed 0, seed 1) | top-5 shared |",
+                  "|---|---|---|---|---|---|", *stability_rows(model, args.quick), ""]
+    table += ["| method (explorer settings) | settings | seconds per update |", "|---|---|---|",
+              *explorer_rows(model)]
+    print(f"load average at end: {os.getloadavg()}\n")
+    print("\n".join(table))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
