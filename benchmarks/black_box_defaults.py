@@ -74,7 +74,7 @@ def explorer_rows(model) -> list[str]:
     rows = []
     for name in ("rise", "lime", "kernel_shap", "xrai"):
         method = METHODS[name]
-        settings = method.explorer_settings()
+        settings = method.settings(**method.explorer)
         method.run(model, image, 285, progress=False, **settings)  # warm-up
         times = []
         for _ in range(3):

@@ -25,6 +25,7 @@ dotted path and imported on first use, so the submission checker stays fast.
            map="max_abs",  # or "sum", or "2d" when the function returns (H, W) maps
            passes=lambda s, hw: Passes(backward=s["n"]),  # the benchmark's floor
            controls=(Control("n", "Samples", 4, 100, 4),),  # the explorer's sliders
+           explorer={"n": 8},  # where the defaults are too slow for the explorer
        )
 
    It then appears in ``helpers.explain --methods``, the report, the explorer and the
@@ -99,8 +100,7 @@ class Method:
     #: Run when no method is named (the assignment and ``helpers.explain``); ``"all"`` runs
     #: every method. Variants that add little for a first comparison are opt-in.
     by_default: bool = True
-    #: Settings the explorer starts from, over the defaults: cheaper ones for a method
-    #: whose defaults take more than about 2 s on EfficientNet-Lite0 (a slider moved).
+    #: Settings the explorer starts from, where the defaults are too slow (> 2 s on Lite0).
     explorer: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -117,10 +117,6 @@ class Method:
     def settings(self, fast: bool = False, **overrides: Any) -> dict[str, Any]:
         """The defaults, then the fast values (if ``fast``), then ``overrides``."""
         return {**self.defaults, **(self.fast if fast else {}), **overrides}
-
-    def explorer_settings(self, **overrides: Any) -> dict[str, Any]:
-        """The defaults, then the explorer's values, then ``overrides``."""
-        return {**self.defaults, **self.explorer, **overrides}
 
     def describe(self, settings: Mapping[str, Any] | None = None) -> str:
         """The settings in words, e.g. 'n=50, noise=15%, seed=0'."""

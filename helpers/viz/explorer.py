@@ -246,7 +246,8 @@ class SaliencyExplorer:
 
     def _setting_controls(self, layers: list[str]) -> dict[str, Any]:
         """One widget per setting that some registered method lets the student change,
-        starting at the first such method's default."""
+        starting at the first such method's explorer value (``Method.explorer``, else its
+        default)."""
         import ipywidgets as w
 
         controls: dict[str, Any] = {}
@@ -254,7 +255,7 @@ class SaliencyExplorer:
             for c in method.controls:
                 if c.setting in controls:
                     continue
-                default = method.explorer_settings().get(c.setting)
+                default = {**method.defaults, **method.explorer}.get(c.setting)
                 common = {"description": c.label, "continuous_update": False}
                 if c.kind == "layer":
                     value = default or (grad_cam_layer(self.model) if layers else None)
@@ -297,9 +298,10 @@ class SaliencyExplorer:
         self.progress.value = int(round(100 * fraction))
 
     def settings(self, method: str) -> dict[str, Any]:
-        """The method's registry defaults (with its explorer values) and its controls'."""
+        """The method's registry defaults, its explorer values, then its controls' values."""
         values = {p: self.controls[p].value for p in self.used_settings(method)}
-        return method_by_title(method).explorer_settings(**values)
+        chosen = method_by_title(method)
+        return chosen.settings(**{**chosen.explorer, **values})
 
     def _cost(self, method: str) -> str:
         """How many passes through the network the method needs (shown while it runs)."""
