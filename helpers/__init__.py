@@ -126,6 +126,10 @@ _EXPORTS: dict[str, str] = {
     "fast_or": "environment",
     "solution_mode": "exercises",
     "check_answer": "exercises",
+    "check_answers": "exercises",
+    "answered": "exercises",
+    "Answer": "exercises",
+    "Mistake": "exercises",
     "load_solutions": "exercises",
     "install_missing_requirements": "install",
 }

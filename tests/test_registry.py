@@ -15,8 +15,8 @@ from tests.toy_models import smooth_cnn
 
 #: Layers, lowest first: a module may import from its own layer or a lower one.
 LAYERS = ["paths", "environment", "exercises", "install", "publish", "data", "models", "compat",
-          "methods", "viz", "evaluation", "assignment", "explain", "report", "check_submission",
-          "__init__"]
+          "methods", "viz", "evaluation", "hands_on", "assignment", "explain", "report",
+          "check_submission", "__init__"]
 #: The one upward import, made lazily inside a function: load_model switches on the
 #: tf-explain fix (a hook into the library it repairs, not something loading needs).
 ALLOWED_UPWARD = {("helpers.models.loading", "helpers.compat.tf_explain")}
