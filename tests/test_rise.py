@@ -77,6 +77,17 @@ def test_seeds_chunks_and_batches():
     assert one.shape == (32, 40) and one.dtype == np.float32
 
 
+def test_coverage_normalisation_divides_by_how_often_each_pixel_was_visible():
+    model, image = float64_cnn(), block_image()
+    paper = rise(model, image, 1, masks=50, seed=2, progress=False)
+    coverage = rise(model, image, 1, masks=50, seed=2, normalize="coverage", progress=False)
+    visible = rise_masks(50, (32, 40), 7, 0.5, seed=2)[0:50].sum(axis=0)
+    np.testing.assert_allclose(coverage, paper * (50 * 0.5) / visible, rtol=1e-5)
+    constant = rise(model, image, 1, masks=50, baseline=image, normalize="coverage",
+                    progress=False)  # hiding changes nothing: f is constant, and so is the map
+    np.testing.assert_allclose(constant, constant.mean(), rtol=1e-5)
+
+
 def test_progress_reports_every_mask():
     seen = []
     rise(float64_cnn(), block_image(), 1, masks=30, batch_size=8, progress=seen.append)
@@ -94,6 +105,7 @@ def test_progress_reports_every_mask():
         ({"baseline": "grey"}, "baseline must be one of 'mean', 'black', 'blur'"),
         ({"baseline": "segment_mean"}, "needs superpixels; RISE has none"),
         ({"score": "softmax"}, "score must be one of 'logit', 'probability'"),
+        ({"normalize": "N"}, "normalize must be one of 'paper', 'coverage'"),
         ({"seed": -1}, "seed .* >= 0"),
     ],
 )

@@ -46,7 +46,7 @@ for _method in (
         paper="Petsiuk, Das & Saenko (2018), RISE: randomized input sampling for explanation "
         "of black-box models",
         defaults={"masks": 4000, "cells": 7, "keep": 0.5, "baseline": "mean",
-                  "score": "probability", "seed": 0},
+                  "score": "probability", "normalize": "paper", "seed": 0},
         fast={"masks": 500},
         explorer={"masks": 200},
         map_text="already 2-D: the class probability of randomly masked copies, averaged "
