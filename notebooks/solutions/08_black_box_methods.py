@@ -42,8 +42,8 @@ def exercise_1(model, cat, budget, rise_masks):
     copies = grey + shown[..., None] * (cat - grey)
     for cls in (285, 281):
         p = class_scores(model, copies, cls, "probability")
-        print(f"class {cls}: probability over {count} masked copies {p.mean():.3f} +- {p.std():.3f} "
-              f"(relative spread {p.std() / p.mean():.0%})")
+        print(f"class {cls}: probability over {count} masked copies {p.mean():.3f} +- "
+              f"{p.std():.3f} (relative spread {p.std() / p.mean():.0%})")
     assert np.isfinite(r_paper) and np.isfinite(r_coverage)
 
 
