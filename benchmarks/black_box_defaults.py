@@ -26,6 +26,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_methods' pass costs
 
 import numpy as np  # noqa: E402
 
@@ -70,7 +71,12 @@ def stability_rows(model, quick: bool) -> list[str]:
 
 
 def explorer_rows(model) -> list[str]:
+    """Seconds per explorer update, and the floor (passes x best per-image pass cost, both
+    measured in this run): on a loaded machine the floor grows with the time."""
+    from bench_methods import floor_seconds, pass_costs
+
     image = helpers.load_image(helpers.sample_image("cat"))
+    costs = pass_costs(model, image, repeats=3)
     rows = []
     for name in ("rise", "lime", "kernel_shap", "xrai"):
         method = METHODS[name]
@@ -81,8 +87,12 @@ def explorer_rows(model) -> list[str]:
             start = time.perf_counter()
             method.run(model, image, 285, progress=False, **settings)
             times.append(time.perf_counter() - start)
-        rows.append(f"| {method.title} | {method.describe(settings)} | {min(times):.2f} |")
+        floor = floor_seconds(method.passes(settings, (224, 224)), costs)
+        rows.append(f"| {method.title} | {method.describe(settings)} | {min(times):.2f} | "
+                    f"{floor:.2f} |")
         print(rows[-1], flush=True)
+    rows.append(f"| (forward / forward+backward, best per image) | | {costs['forward']:.4f} / "
+                f"{costs['forward+backward']:.4f} | |")
     return rows
 
 
@@ -97,7 +107,8 @@ def main() -> int:
     if not args.explorer_only:
         table += ["| photo | class | method | budget | r(seed 0, seed 1) | top-5 shared |",
                   "|---|---|---|---|---|---|", *stability_rows(model, args.quick), ""]
-    table += ["| method (explorer settings) | settings | seconds per update |", "|---|---|---|",
+    table += ["| method (explorer settings) | settings | seconds per update | floor (s) |",
+              "|---|---|---|---|",
               *explorer_rows(model)]
     print(f"load average at end: {os.getloadavg()}\n")
     print("\n".join(table))
