@@ -12,8 +12,12 @@ then the seconds one explorer update takes with each method's explorer settings 
 3, after a warm-up). Prints markdown tables; run it on a quiet machine, and write down the
 load average it prints.
 
-Run:  python benchmarks/black_box_defaults.py            (about 10 minutes on 2 cores)
-      python benchmarks/black_box_defaults.py --quick    (smaller budgets, cat only)
+With ``--floor-only``: each batched method's time against the same number of plain forward
+passes run interleaved with it (its floor under the same load).
+
+Run:  python benchmarks/black_box_defaults.py               (about 10 minutes on 2 cores)
+      python benchmarks/black_box_defaults.py --quick       (smaller budgets, cat only)
+      python benchmarks/black_box_defaults.py --floor-only  (about 4 minutes)
 """
 
 from __future__ import annotations
@@ -96,14 +100,72 @@ def explorer_rows(model) -> list[str]:
     return rows
 
 
+def floor_rows(model, quick: bool) -> list[str]:
+    """Each batched method against two floors measured *interleaved* with it (best of 3, so
+    that a busy machine slows all three alike): the same number of forward passes, in the
+    same chunks, on copies of the photo itself and on copies perturbed the way the method
+    perturbs (their content changes a pass's time measurably on a CPU: grey regions cost
+    more than the photo), so that ours / the second floor is the method's own overhead."""
+    from bench_methods import best_times
+
+    from helpers.methods.batching import auto_batch_size, chunks
+    from helpers.methods.perturbation import coalition_images, removed_image, superpixels
+    from helpers.methods.rise import rise_masks
+    from helpers.models.scores import batch_logits
+
+    image = helpers.load_image(helpers.sample_image("cat"))
+    size = auto_batch_size(model)
+    grey = removed_image(image, "mean")
+    masks = rise_masks(size, (224, 224), seed=9)[0:size]
+    labels = superpixels(image, 50)
+    coalitions = np.random.default_rng(9).integers(0, 2, (size, labels.max() + 1)).astype(bool)
+    perturbed = {
+        "rise": grey + masks[..., None] * (image - grey),
+        "lime": coalition_images(image, grey, labels, coalitions),
+        "kernel_shap": coalition_images(image, grey, labels, coalitions),
+    }
+    photo = np.repeat(image[None], size, axis=0)
+    rows = []
+    for name in ("rise", "lime", "kernel_shap"):
+        method = METHODS[name]
+        settings = method.settings(quick)
+        passes = int(method.passes(settings, (224, 224)).forward)
+
+        def floor(batch, passes=passes):
+            for part in chunks(passes, size):
+                batch_logits(model, batch[: part.stop - part.start])
+
+        def ours(method=method, settings=settings):
+            method.run(model, image, 285, progress=False, **settings)
+
+        mine, on_photo, on_perturbed = best_times(
+            [ours, lambda: floor(photo), lambda name=name: floor(perturbed[name])], repeats=3
+        )
+        rows.append(f"| {method.title} | {method.describe(settings)} | {passes} | {mine:.2f} | "
+                    f"{on_photo:.2f} | {on_perturbed:.2f} | {mine / on_photo:.2f} | "
+                    f"{mine / on_perturbed:.2f} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--explorer-only", action="store_true")
+    parser.add_argument("--floor-only", action="store_true",
+                        help="only the interleaved floor ratios (registry defaults; --quick: fast)")
     args = parser.parse_args()
     model = helpers.load_model("efficientnet_lite0", verbose=False)
     print(f"load average at start: {os.getloadavg()}", flush=True)
     table = []
+    if args.floor_only:
+        table += ["| method | settings | forward passes | ours (s) | floor on the photo (s) "
+                  "| floor on perturbed copies (s) | ours / floor (photo) "
+                  "| ours / floor (perturbed) |",
+                  "|---|---|---|---|---|---|---|---|", *floor_rows(model, args.quick)]
+        print(f"load average at end: {os.getloadavg()}\n")
+        print("\n".join(table))
+        return 0
     if not args.explorer_only:
         table += ["| photo | class | method | budget | r(seed 0, seed 1) | top-5 shared |",
                   "|---|---|---|---|---|---|", *stability_rows(model, args.quick), ""]

@@ -68,11 +68,13 @@ def test_seeds_chunks_and_batches():
     model = float64_cnn()
     image = block_image()
     one = rise(model, image, 1, masks=40, seed=5, batch_size=7, progress=False)
+    assert np.array_equal(one, rise(model, image, 1, masks=40, seed=5, batch_size=7,
+                                    progress=False))
     again = rise(model, image, 1, masks=40, seed=5, batch_size=16, progress=False)
-    np.testing.assert_allclose(one, again, rtol=1e-12)
+    np.testing.assert_allclose(one, again, rtol=1e-6)  # other chunks: float32 rounding only
     both = rise(model, np.stack([block_image(seed=1), image]), [0, 1], masks=40, seed=5,
-                progress=False)
-    np.testing.assert_allclose(both[1], one, rtol=1e-12)
+                batch_size=7, progress=False)
+    np.testing.assert_allclose(both[1], one, rtol=1e-6)
     assert not np.allclose(one, rise(model, image, 1, masks=40, seed=6, progress=False))
     assert one.shape == (32, 40) and one.dtype == np.float32
 

@@ -155,7 +155,11 @@ def rise(
                 chunk = generator[part]
                 masked = removed + chunk[..., None] * delta
                 scores = class_scores(model, masked, int(cls), score)
-                total += np.tensordot(scores, chunk, axes=1)
+                # one float32 matrix-vector product per chunk (a float64 tensordot would copy
+                # the chunk first), summed into float64
+                total += (scores.astype(np.float32) @ chunk.reshape(len(chunk), -1)).reshape(
+                    total.shape
+                )
                 coverage += chunk.sum(axis=0)
                 advance(part.stop - part.start)
             if normalize == "paper":
