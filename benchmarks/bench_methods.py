@@ -126,7 +126,7 @@ def make_cases(model, image: np.ndarray, quick: bool, names=None) -> list[Case]:
             continue
         s = method.settings(quick)
         s.update(EQUAL_TO_TF_EXPLAIN.get(name, lambda s: {})(s))
-        passes = method.passes(s, image.shape[:2])
+        passes = method.count_passes(s, image.shape[:2], model)
         if s.get("steps") == "auto":  # IG to a tolerance: the floor is the points it used
             _, _, check = method.run(model, image, CLASS_INDEX, progress=False, **s)
             s["steps_used"] = check.steps
@@ -240,7 +240,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small settings, no memory runs")
     parser.add_argument("--models", default="efficientnet_lite0,vgg16")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, help="best of (default 3; 1 with --quick)")
     parser.add_argument("--methods", default=None, help="comma-separated (default: all)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
@@ -258,9 +258,9 @@ def main() -> int:
     for name in args.models.split(","):
         print(f"{name}:", flush=True)
         methods = args.methods.split(",") if args.methods else None
+        repeats = args.repeats or (1 if args.quick else 3)
         table += bench_model(
-            name, args.quick, 1 if args.quick else args.repeats,
-            not (args.quick or args.no_memory), methods,
+            name, args.quick, repeats, not (args.quick or args.no_memory), methods
         )
     print("\n" + "\n".join(table))
     return 0

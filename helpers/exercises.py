@@ -23,7 +23,6 @@ notebooks, in ``notebooks/solutions/<notebook>.py``; :func:`load_solutions` impo
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -31,11 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from .environment import SOLUTION_ENV_VAR, env_flag
 from .paths import PROJECT_ROOT
 
 SOLUTIONS_DIR = PROJECT_ROOT / "notebooks" / "solutions"
 
-SOLUTION_VARIABLE = "COURSE_SOLUTION"
+SOLUTION_VARIABLE = SOLUTION_ENV_VAR
 
 #: The placeholder a hands-on cell starts with: ``my_answer = ...`` (not yet written). A
 #: result of ``None`` is different: the student's code ran and produced nothing (e.g. a
@@ -44,8 +44,9 @@ NOT_DONE = Ellipsis
 
 
 def solution_mode() -> bool:
-    """True when the instructor's solutions should run (``COURSE_SOLUTION=1``)."""
-    return os.environ.get(SOLUTION_VARIABLE, "").strip() == "1"
+    """True when the instructor's solutions should run (``COURSE_SOLUTION=1`` or ``true``;
+    a value that is not a flag is refused, :func:`helpers.environment.env_flag`)."""
+    return env_flag(SOLUTION_VARIABLE)
 
 
 def load_solutions(notebook: str) -> ModuleType:

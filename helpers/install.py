@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from .environment import in_colab
+from .environment import check_environment, in_colab
 from .paths import PROJECT_ROOT
 
 REQUIREMENTS_FILE = PROJECT_ROOT / "requirements.txt"
@@ -64,8 +64,10 @@ def install_missing_requirements(install: bool | None = None) -> list[str]:
     """Install the unmet requirements with pip (by default only in Colab).
 
     Elsewhere it prints what is missing and the command to install it. Returns the
-    requirement strings that were (or would have been) installed.
+    requirement strings that were (or would have been) installed. First checks every
+    ``COURSE_*`` setting (the setup cell calls this: a refused value stops it in one line).
     """
+    check_environment()
     missing = [str(r) for r in unmet_requirements(read_requirements())]
     if not missing:
         return []

@@ -259,6 +259,36 @@ def test_views_outside_their_storage_are_refused(tmp_path, torch, size, stride, 
     refused(tmp_path, data, match=rf"tensor 'w' .*{match}|{match}")
 
 
+#: Empty tensors whose other sides NumPy cannot even multiply (a raw ValueError before),
+#: and non-empty ones past the element limit: refused from Python integers.
+HUGE_SHAPES = {
+    "empty_2_62_squared": ((0, 2**62, 2**62), (1, 1, 1), 0),
+    "empty_2_64": ((0, 2**64), (1, 1), 0),
+    "empty_2_63": ((2**63, 0), (1, 1), 0),
+    "empty_2_41": ((0, 2**41), (2**41, 1), 0),
+    "empty_many_sides": ((0,) + (2**10,) * 7, (1,) * 8, 0),
+    "empty_on_a_huge_storage": ((0,), (1,), 2**41),
+    "one_by_2_62": ((1, 2**62), (2**62, 1), 8),
+}
+
+
+@pytest.mark.parametrize(("size", "stride", "numel"), HUGE_SHAPES.values(), ids=HUGE_SHAPES)
+def test_shapes_numpy_cannot_hold_are_a_format_error(tmp_path, torch, size, stride, numel):
+    data = valid_bytes(
+        torch, state=OrderedDict(w=tensor(torch, size, stride, numel=numel)), blobs=[blob([])]
+    )
+    refused(tmp_path, data, match=r"more than the 1099511627776 elements any weight file")
+
+
+def test_empty_tensors_within_the_limits_still_load(tmp_path, torch):
+    state = OrderedDict(
+        a=tensor(torch, (0, 2**20), (2**20, 1), key="e", numel=0),
+        b=tensor(torch, (3, 0, 5), (0, 5, 1), key="e", numel=0),
+    )
+    loaded = load_legacy_state_dict(write(tmp_path, legacy_bytes(state, ["e"], [blob([])])))
+    assert loaded["a"].shape == (0, 2**20) and loaded["b"].shape == (3, 0, 5)
+
+
 def test_four_tebibyte_storage_is_refused_before_reading(tmp_path, torch):
     numel = 2**40  # a 4 TiB read if the declared size were trusted
     data = valid_bytes(torch, state=OrderedDict(w=tensor(torch, (numel,), (1,), numel=numel)))

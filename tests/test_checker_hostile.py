@@ -128,7 +128,7 @@ def test_a_folder_where_the_table_should_be(copy):
 def test_a_fifo_is_not_opened(copy):
     (copy / "grad_cam.png").unlink()
     os.mkfifo(copy / "grad_cam.png")  # opening it for reading would block forever
-    only(copy, "corrupt_map", "grad_cam.png is not a regular file")
+    only(copy, "corrupt_map", "grad_cam.png is a FIFO (named pipe), not a regular file")
 
 
 # ------------------------------------------------------------------ .npy files
@@ -250,7 +250,7 @@ def test_tab_separated_with_padded_headers(copy):
         (b'method,settings\n"' + b"x" * 200_000 + b'",1\n', "cannot be read as CSV"),
         (b"method\n" + b"grad_cam\n" * 500, "more than 200 rows"),
         (b"methode;reglages\ngrad_cam;x\n", "its header has: 'methode;reglages'"),
-        (b"\x81\x8d\x8f\x90\x9d", "neither UTF-8 nor cp1252"),
+        (b"\x81\x8d\x8f\x90\x9d", "read as cp1252 or Mac Roman it is garbled"),
     ],
 )
 def test_unreadable_tables(copy, data, expected):
@@ -398,7 +398,7 @@ def test_an_unexpected_failure_is_a_problem(copy, monkeypatch):
     def boom(*args):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(checker, "_check_maps", boom)
+    monkeypatch.setattr(checker, "check_maps", boom)
     problems = inspect_submission(copy).problems
     assert [p.kind for p in problems] == ["checker_error"]
     assert "RecursionError: 'maximum recursion depth exceeded'" in problems[0].message

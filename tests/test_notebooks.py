@@ -115,13 +115,19 @@ def test_a_hands_on_cell_is_followed_by_its_check(path):
     pairs = [
         (a, b)
         for a, b in zip(cells, cells[1:], strict=False)
-        if _source(a).lstrip().startswith("# YOUR TURN") and "helpers.check_answer(" in _source(b)
+        if _source(a).lstrip().startswith("# YOUR TURN") and CHECK_CALL.search(_source(b))
     ]
-    assert pairs, f"{path.name}: no '# YOUR TURN' cell followed by a helpers.check_answer cell"
+    assert pairs, f"{path.name}: no '# YOUR TURN' cell followed by a check cell"
     for hands_on, check in pairs:
         assert "if SOLUTION" in _source(hands_on), "the hands-on cell fills in its solution"
         # student mode under nbval: the untouched placeholder must not fail the check cell
         assert "if SOLUTION or " in _source(check) and "else:" in _source(check), _source(check)
+
+
+#: A check cell calls helpers.check_answer(s) or a check of the notebook's helpers.hands_on module.
+CHECK_CALL = re.compile(
+    r"helpers\.check_answers?\(|from helpers\.hands_on\.\w+ import|helpers\.hands_on\."
+)
 
 
 def _exercise_cells(nb):

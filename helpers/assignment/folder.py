@@ -11,21 +11,29 @@ and what to do. The rules:
 * a run for another class, image or model never mixes with maps and answers already
   there: refused, unless ``replace``;
 * no file the run writes (or removes) may be the input image itself (e.g.
-  ``explain input.png --out .``).
+  ``explain input.png --out .``);
+* answers typed into comparison.md are merged into the table (which is then backed up
+  first), and an edited comparison.md is kept as a backup
+  (:mod:`helpers.assignment.markdown_answers`);
+* the table and comparison.md are written only if they did not change since they were
+  read (:class:`~helpers.assignment.table_file.FileStamp`).
+
+:meth:`FolderPlan.prepare` makes the backups and removals the plan decided on, when the
+run starts writing.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from ..data.files import UnreadableFileError, sha256_of_file
 from ..methods.registry import METHODS
+from .markdown_answers import MarkdownEdits, markdown_edits
 from .rules import (
     CSV_FILE,
     GRID_FILE,
@@ -35,7 +43,7 @@ from .rules import (
     ReportError,
 )
 from .safe_files import UnsafeFileError, inside, read_json
-from .table_file import TableFile, read_table_file
+from .table_file import ABSENT, FileStamp, TableFile, keep_backup, read_table_file
 
 
 def method_files(method: str) -> list[str]:
@@ -55,11 +63,35 @@ class FolderPlan:
     kept: list[str] = field(default_factory=list)  # methods from earlier runs, kept
     dropped: list[str] = field(default_factory=list)  # removed (replace=True)
     backup: bool = False  # copy the old table aside before writing
+    markdown: MarkdownEdits = field(default_factory=MarkdownEdits)  # comparison.md as read
+    from_markdown: list[str] = field(default_factory=list)  # cells merged from comparison.md
 
     @property
     def carry_answers(self) -> bool:
         """Answers of the methods run again stay (same class, image and model)."""
         return not self.differences
+
+    @property
+    def table_stamp(self) -> FileStamp:
+        """comparison.csv as read (:data:`ABSENT`: there was none): checked before writing."""
+        return self.old_table.source if self.old_table is not None else ABSENT
+
+    def prepare(self, say: Callable[[str], object] | None = None) -> None:
+        """Make the backups and removals planned, saying each (the run starts writing)."""
+        say = say or (lambda line: None)
+        if self.backup:
+            say(f"your previous table is kept as {backup_table(self.out).name}")
+        if self.from_markdown:
+            say(
+                f"copied the answers typed into {MARKDOWN_FILE} into {CSV_FILE} "
+                f"({', '.join(self.from_markdown)})"
+            )
+        self.markdown.keep(self.out, say)
+        if self.dropped:
+            remove_method_files(self.out, self.dropped)
+            say(f"removed the maps of {', '.join(self.dropped)} (--replace)")
+        if self.kept:
+            say(f"kept the maps, rows and answers of {', '.join(self.kept)} from the earlier run")
 
 
 def _same_pixels(out: Path, image: np.ndarray | None) -> bool | None:
@@ -91,9 +123,10 @@ def _differences(
     if same is None and image_path and isinstance(manifest.get("image"), dict):
         old_sha = manifest["image"].get("sha256")
         if isinstance(old_sha, str) and Path(image_path).is_file():
-            import hashlib
-
-            same = hashlib.sha256(Path(image_path).read_bytes()).hexdigest() == old_sha
+            try:
+                same = sha256_of_file(image_path) == old_sha
+            except (OSError, UnreadableFileError):
+                same = None
     if same is False:
         found.append("another image")
     model = manifest.get("model") if isinstance(manifest.get("model"), dict) else {}
@@ -140,6 +173,9 @@ def plan_folder(
                 f"{exc}. Nothing was changed: the table holds your answers, so it is never "
                 "rewritten unread; fix it (or move it away) and run again"
             ) from None
+    plan.markdown = markdown_edits(out, plan.old_table)
+    if plan.old_table is not None:
+        plan.from_markdown = plan.markdown.merge_into(plan.old_table)
     if os.path.lexists(out / MANIFEST_FILE):
         try:
             manifest = read_json(inside(out, MANIFEST_FILE))
@@ -167,8 +203,10 @@ def plan_folder(
     if replace or plan.differences:
         plan.dropped = earlier
         plan.backup = work
+        plan.markdown.keep_copy |= bool(plan.from_markdown)  # its answers are not carried
     else:
         plan.kept = earlier
+        plan.backup = bool(plan.from_markdown)  # the table is rewritten with them
     writes = [INPUT_FILE, GRID_FILE, CSV_FILE, MARKDOWN_FILE, MANIFEST_FILE]
     for method in (*plan.methods, *plan.dropped):
         writes += method_files(method)
@@ -177,15 +215,9 @@ def plan_folder(
 
 
 def backup_table(out: Path) -> Path:
-    """Copy comparison.csv to comparison-backup-<date>-<time>.csv (bytes as they are)."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = out / f"comparison-backup-{stamp}.csv"
-    count = 1
-    while os.path.lexists(target):
-        count += 1
-        target = out / f"comparison-backup-{stamp}-{count}.csv"
-    shutil.copyfile(out / CSV_FILE, target)
-    return target
+    """Copy comparison.csv to comparison-backup-<date>-<time>.csv (bytes as they are; a
+    name no other backup has, see :func:`~helpers.assignment.table_file.keep_backup`)."""
+    return keep_backup(out / CSV_FILE, "comparison-backup-", ".csv")
 
 
 def remove_method_files(out: Path, methods: Iterable[str]) -> list[str]:

@@ -5,22 +5,35 @@
 SUBMISSIONS_DIR holds one entry per student: a folder, or a ``.zip`` of one (unpacked
 safely into a temporary folder, see :mod:`helpers.assignment.safe_zip`). The student's name is the
 folder's or zip's name. Any other file becomes a row saying it is not a submission; hidden
-files (``.DS_Store``) are skipped. A broken submission never stops the run, nothing is
-written inside SUBMISSIONS_DIR, and TensorFlow is never imported.
+files (``.DS_Store``) are skipped. A broken submission never stops the run: each one is
+checked within a time budget (:data:`SECONDS_PER_SUBMISSION`, :mod:`.time_budget`), and
+one that fails in any way gets its own row naming the problem. Nothing is written inside
+SUBMISSIONS_DIR, and TensorFlow is never imported.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .check_result import short
 from .checker import CheckResult, inspect_submission
+from .copies import COPY_COLUMNS, find_copies
+from .rules import INPUT_FILE
+from .table_file import keep_backup, replace_file
+from .time_budget import TimeBudgetExceeded, time_limit
+
+#: Longest a submission may take to check (a real one takes well under a second).
+SECONDS_PER_SUBMISSION = 20.0
+#: ... and with ``--verify``, which loads the model once (first submission) and runs the
+#: deletion and insertion curves of every map (a few seconds each on 2 CPU cores).
+SECONDS_TO_VERIFY = 600.0
 
 GRADEBOOK_COLUMNS: tuple[str, ...] = (
     "student",
@@ -33,6 +46,10 @@ GRADEBOOK_COLUMNS: tuple[str, ...] = (
     "methods",
     "answers_filled",
     "answers_total",
+    "beats_random",
+    "photo",
+    *COPY_COLUMNS,
+    "verified",
     "notes",
     "source",
 )
@@ -49,6 +66,17 @@ class Entry:
     student: str
     path: Path
     result: CheckResult
+    copies: dict[str, str] = field(default_factory=dict)  # COPY_COLUMNS, by find_copies
+
+    @property
+    def source(self) -> str:
+        """What the student handed in: "folder", "zip", or e.g. "pdf file"."""
+        if self.path.is_dir():
+            return "folder"
+        if self.path.suffix.lower() == ".zip":
+            return "zip"
+        kind = self.path.suffix.lower().lstrip(".")
+        return f"{kind} file" if kind else "file"
 
     def row(self) -> dict[str, object]:
         """The gradebook row (text cells that a spreadsheet would run as a formula get a ')."""
@@ -64,16 +92,28 @@ class Entry:
             "methods": " ".join(r.methods),
             "answers_filled": r.answers_filled,
             "answers_total": r.answers_total,
+            "beats_random": " ".join(r.beats_random),
+            "photo": r.photo or ("own" if INPUT_FILE in r.file_hashes else ""),
+            **{c: self.copies.get(c, "") for c in COPY_COLUMNS},
+            "verified": r.verified,
             "notes": " | ".join(r.notes),
-            "source": "zip" if self.path.suffix.lower() == ".zip" else "folder",
+            "source": self.source,
         }
         return {k: _no_formula(v) for k, v in row.items()}
 
 
 def _no_formula(value: object) -> object:
+    if isinstance(value, str):
+        value = printable(value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def printable(text: str) -> str:
+    """A file name as text that can be printed and saved: bytes that are not UTF-8 in a
+    name (Python keeps them as surrogates) become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def submissions(folder: Path) -> list[Path]:
@@ -82,12 +122,32 @@ def submissions(folder: Path) -> list[Path]:
         return sorted(Path(e.path) for e in entries if not e.name.startswith("."))
 
 
-def check_one(path: Path) -> Entry:
-    """Check one entry (folder, zip or stray file); never raises for a broken submission."""
+def check_one(path: Path, seconds: float | None = SECONDS_PER_SUBMISSION, verify=None) -> Entry:
+    """Check one entry (folder, zip or stray file) within ``seconds``; never raises for a
+    broken submission: a failure of any kind is a problem in its row. ``verify``: see
+    :func:`~helpers.assignment.checker.inspect_submission`."""
     is_zip = path.suffix.lower() == ".zip" and path.is_file()
-    student = path.stem if is_zip else path.name
+    student = printable(path.stem if is_zip else path.name)
     if path.is_dir() or is_zip:
-        result = inspect_submission(path)
+        try:
+            with time_limit(seconds):
+                result = (
+                    inspect_submission(path, verify=verify) if verify else inspect_submission(path)
+                )
+        except TimeBudgetExceeded as exc:
+            result = CheckResult(path)
+            result.add(
+                "checker_timeout",
+                f"checking it {exc} (a hostile or very unusual submission?), so it was "
+                "stopped; look at it by hand",
+            )
+        except Exception as exc:  # noqa: BLE001 - one row, never a stopped class
+            result = CheckResult(path)
+            result.add(
+                "checker_error",
+                f"the checker could not finish ({type(exc).__name__}: "
+                f"{short(printable(str(exc)), 200)}); look at it by hand",
+            )
     else:
         result = CheckResult(path)
         result.add(
@@ -98,8 +158,15 @@ def check_one(path: Path) -> Entry:
     return Entry(student, path, result)
 
 
-def grade_all(folder: str | Path, progress: Callable[[str], None] | None = None) -> list[Entry]:
-    """Check every entry of ``folder`` (see :func:`submissions`), in order."""
+def grade_all(
+    folder: str | Path,
+    progress: Callable[[str], None] | None = None,
+    seconds: float | None = SECONDS_PER_SUBMISSION,
+    verify=None,
+) -> list[Entry]:
+    """Check every entry of ``folder`` (see :func:`submissions`), in order, each within
+    ``seconds`` (:data:`SECONDS_TO_VERIFY` with ``verify``), and note the copies between
+    them (:func:`~helpers.assignment.copies.find_copies`)."""
     from tqdm.auto import tqdm
 
     folder = Path(folder)
@@ -110,9 +177,16 @@ def grade_all(folder: str | Path, progress: Callable[[str], None] | None = None)
         paths = submissions(folder)
     except OSError as exc:
         raise GradebookError(f"cannot list {folder} ({exc.strerror or exc})") from None
-    return [
-        check_one(p) for p in tqdm(paths, desc="checking submissions", unit="student", disable=None)
+    if verify is not None and seconds is not None:
+        seconds = max(seconds, SECONDS_TO_VERIFY)
+    entries = [
+        check_one(p, seconds, verify)
+        for p in tqdm(paths, desc="checking submissions", unit="student", disable=None)
     ]
+    copies = find_copies({e.student: e.result for e in entries})
+    for e in entries:
+        e.copies = copies[e.student]
+    return entries
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -126,17 +200,14 @@ def write_gradebook(entries: list[Entry], csv_path: str | Path) -> Path | None:
     Returns the backup's path, if one was made.
     """
     csv_path = Path(csv_path)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(GRADEBOOK_COLUMNS))
+    writer.writeheader()
+    writer.writerows(e.row() for e in entries)
     backup = None
-    if csv_path.exists():
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup = csv_path.with_name(f"{csv_path.stem}.{stamp}.bak{csv_path.suffix}")
-        csv_path.replace(backup)
-    tmp = csv_path.with_name(csv_path.name + ".partial")
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(GRADEBOOK_COLUMNS))
-        writer.writeheader()
-        writer.writerows(e.row() for e in entries)
-    tmp.replace(csv_path)
+    if csv_path.exists():  # a name no other backup has, even within one second
+        backup = keep_backup(csv_path, f"{csv_path.stem}.", f".bak{csv_path.suffix}")
+    replace_file(csv_path, text.getvalue().encode("utf-8"))
     return backup
 
 
@@ -151,10 +222,20 @@ def summary(entries: list[Entry], seconds: float) -> str:
         problems = "; ".join(p.message for p in e.result.problems[:3])
         more = len(e.result.problems) - 3
         lines.append(f"  {e.student}: {problems}" + (f" (+{more} more)" if more > 0 else ""))
-    return "\n".join(lines)
+    shared = [e for e in entries if any(e.copies.get(c) for c in COPY_COLUMNS)]
+    if shared:
+        lines.append(
+            f"{len(shared)} submission(s) share a photo, maps or near-identical answers with "
+            "another (the gradebook's same_photo_as, same_maps_as and similar_answers_as "
+            "columns name them; no verdict was changed):"
+        )
+        for e in shared:
+            said = "; ".join(f"{c}: {e.copies[c]}" for c in COPY_COLUMNS if e.copies.get(c))
+            lines.append(f"  {e.student} shares {said}")
+    return printable("\n".join(lines))
 
 
-def main_all(folder: Path, csv_path: Path) -> int:
+def main_all(folder: Path, csv_path: Path, verify=None) -> int:
     """The ``--all`` command: 0 when every submission is complete, 1 otherwise, 2 on errors."""
     if folder.is_dir() and _inside(csv_path, folder):
         print(
@@ -168,14 +249,15 @@ def main_all(folder: Path, csv_path: Path) -> int:
         return 2
     start = time.perf_counter()
     try:
-        entries = grade_all(folder)
+        entries = grade_all(folder, verify=verify)
     except GradebookError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
         backup = write_gradebook(entries, csv_path)
-    except OSError as exc:
-        print(f"error: cannot write {csv_path} ({exc.strerror or exc})", file=sys.stderr)
+    except (OSError, ValueError) as exc:  # ValueError: the old gradebook is a FIFO...
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        print(f"error: cannot write {csv_path} ({reason})", file=sys.stderr)
         return 2
     print(summary(entries, time.perf_counter() - start))
     print(f"gradebook: {csv_path} ({len(entries)} rows)")

@@ -1,19 +1,23 @@
 """Read files from a folder someone else made, trusting nothing in it.
 
-Used by the submission checker. Every function either returns what it read or raises
-:class:`UnsafeFileError` with a sentence that says what was wrong; nothing here lets a
-crafted file escape the folder, allocate unbounded memory, recurse without limit or
-unpickle objects.
+Used by the submission checker and by every tool that reads a student's folder. Every
+function either returns what it read or raises :class:`UnsafeFileError` with a sentence
+that says what was wrong; nothing here lets a crafted file escape the folder, allocate
+unbounded memory, take unbounded time, recurse without limit or unpickle objects.
 
 * :func:`inside` resolves a plain file name within a folder (no ``..``, no absolute path,
   no separators, no symlink that leads out, only regular files: never a FIFO that blocks).
-* :func:`read_bytes` reads at most a given number of bytes.
-* :func:`read_json` bounds the size and the nesting depth before parsing.
+* :func:`read_bytes` reads at most a given number of bytes, from a regular file only
+  (:mod:`helpers.data.files`).
+* :func:`read_json` bounds the size and the nesting depth before parsing; the depth is
+  found in one linear pass (an unterminated string of 120 kB of escaped quotes took a
+  backtracking regular expression 40 s).
 * :func:`read_npy` reads a ``.npy`` header with :mod:`numpy.lib.format`, refuses object
-  dtypes, pickles and sizes beyond a bound, then reads exactly the bytes it declared.
+  dtypes, pickles, negative sides and sizes beyond a bound, checks the size its header
+  declares against the bytes the file really holds, then reads exactly those bytes.
 * :func:`read_text_table` decodes a CSV as spreadsheet programs write it (UTF-8 with or
-  without BOM, cp1252) and finds its separator (``,``, ``;`` as Excel writes in many
-  locales, or a tab).
+  without BOM, cp1252, Mac Roman: :func:`decode_text`) and finds its separator (``,``,
+  ``;`` as Excel writes in many locales, or a tab).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 import stat
@@ -28,6 +33,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+from ..data.files import (
+    UnreadableFileError,
+    file_kind,
+    megabytes,
+    open_regular,
+    read_limited,
+)
 
 #: Bounds for what a submission's files may hold (a real one is far below each).
 MAX_JSON_BYTES = 1_000_000
@@ -67,41 +80,37 @@ def inside(folder: Path, name: str) -> Path:
     except OSError as exc:  # a dangling link, a permission problem
         raise UnsafeFileError(f"{name} cannot be opened ({exc.strerror or exc})") from None
     if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-        raise UnsafeFileError(f"{name} is {kind}")
+        raise UnsafeFileError(f"{name} is {file_kind(mode)}, not a regular file")
     return real
 
 
 def read_bytes(path: Path, limit: int) -> bytes:
-    """The file's bytes, or :class:`UnsafeFileError` when it holds more than ``limit``."""
-    size = os.stat(path).st_size
-    if size > limit:
-        raise UnsafeFileError(f"{path.name} is {_mb(size)}, more than the {_mb(limit)} allowed")
-    with open(path, "rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:  # grew while we read it
-        raise UnsafeFileError(f"{path.name} is larger than the {_mb(limit)} allowed")
-    return data
+    """The file's bytes, or :class:`UnsafeFileError` when it holds more than ``limit`` or
+    is not a regular file (checked before it is opened, and again on what was opened)."""
+    try:
+        return read_limited(path, limit, Path(path).name)
+    except UnreadableFileError as exc:
+        raise UnsafeFileError(str(exc)) from None
 
 
-def _mb(n: int) -> str:
-    if n >= 10**9:
-        return f"{n / 1e9:.0f} GB"
-    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n} bytes"
+_mb = megabytes
+
+#: A JSON string (possessive: never backtracks; an unterminated one runs to the end).
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"?', re.S)
 
 
 def json_depth(text: str) -> int:
-    """How deeply ``[`` and ``{`` nest in a JSON text (strings are skipped)."""
-    outside_strings = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
-    depth = deepest = 0
-    for bracket in re.findall(r"[\[\]{}]", outside_strings):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
+    """How deeply ``[`` and ``{`` nest in a JSON text (strings are skipped); linear time."""
+    outside = _JSON_STRING.sub("", text).encode("ascii", "replace")
+    codes = np.frombuffer(outside, np.uint8)
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+    steps -= np.isin(codes, (ord("]"), ord("}")))
+    return int(max(np.cumsum(steps).max(initial=0), 0))
 
 
 def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH):
     """Parse a JSON file whose size and nesting depth are bounded first."""
+    path = Path(path)
     data = read_bytes(path, max_bytes)
     try:
         text = data.decode("utf-8-sig")
@@ -143,18 +152,29 @@ def read_npy(
 ) -> np.ndarray:
     """A numeric array from a ``.npy`` file, its header checked before any data is read.
 
-    Refused: object dtypes (pickles), structured or non-numeric dtypes, a rank not in
-    ``ndim``, a side longer than :data:`MAX_DIM`, more than ``max_bytes`` of data (a header
-    may declare 320 GB), and a file shorter than its header declares.
+    Refused: a file that is not regular or holds more than ``max_bytes`` plus a header,
+    object dtypes (pickles), structured or non-numeric dtypes, a negative or non-integer
+    side (``(-1, 1)`` would read the whole file), a rank not in ``ndim``, a side longer
+    than :data:`MAX_DIM`, more than ``max_bytes`` of data (a header may declare 320 GB),
+    and a file whose data is not exactly as long as its header declares (all arithmetic
+    in Python integers: nothing overflows).
     """
-    size = os.stat(path).st_size
-    with open(path, "rb") as f:
+    try:
+        f = open_regular(path, max_bytes + MAX_NPY_HEADER + 16, Path(path).name)
+    except UnreadableFileError as exc:
+        raise UnsafeFileError(str(exc)) from None
+    with f:
+        size = os.fstat(f.fileno()).st_size
         shape, fortran, dtype = npy_header(f)
         if dtype.hasobject or dtype.names is not None or dtype.subdtype is not None:
             raise UnsafeFileError(f"its dtype {dtype} holds Python objects or records")
         if dtype.kind not in "biuf":
             raise UnsafeFileError(f"its dtype {dtype} is not a number type")
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if not all(type(n) is int and n >= 0 for n in shape):
+            raise UnsafeFileError(
+                f"its header declares the shape {shape}: every side must be a whole number >= 0"
+            )
+        nbytes = math.prod(shape) * dtype.itemsize
         if nbytes > max_bytes:
             raise UnsafeFileError(
                 f"its header declares {_mb(nbytes)} of data, more than the {_mb(max_bytes)} allowed"
@@ -163,10 +183,15 @@ def read_npy(
             raise UnsafeFileError(f"expected a {'- or '.join(map(str, ndim))}-D array, got {shape}")
         if any(n > MAX_DIM for n in shape):
             raise UnsafeFileError(f"its shape {shape} has a side over {MAX_DIM}")
-        if size - f.tell() < nbytes:
+        held = size - f.tell()
+        if held < nbytes:
             raise UnsafeFileError(
-                f"it is truncated: the header declares {nbytes} bytes of data, the file has "
-                f"{size - f.tell()}"
+                f"it is truncated: the header declares {nbytes} bytes of data, the file has {held}"
+            )
+        if held > nbytes:
+            raise UnsafeFileError(
+                f"the header declares {nbytes} bytes of data but the file holds {held}: "
+                "not a file numpy.save wrote"
             )
         data = f.read(nbytes)
     values = np.frombuffer(data, dtype=dtype)
@@ -174,17 +199,82 @@ def read_npy(
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
-    """(text, encoding): UTF-8 (a BOM is dropped), else cp1252 as Windows spreadsheets save."""
+    """(text, encoding) of a text file as spreadsheet programs save it.
+
+    UTF-8 (a BOM is dropped) when the bytes are UTF-8. Otherwise the file was saved in a
+    one-byte encoding: cp1252 (Excel on Windows) or Mac Roman (Excel for Mac's "CSV" and
+    "CSV (Macintosh)"). Both decode almost any bytes, so the reading that looks like
+    European text wins (:func:`text_plausibility`; a tie goes to cp1252); when neither
+    does (another alphabet, e.g. Cyrillic or Japanese) the file is refused with the fix.
+    """
     if b"\x00" in data:
         raise UnsafeFileError(f"{name} holds NUL bytes: it is not a text file (UTF-16?)")
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        raise UnsafeFileError(f"{name} is neither UTF-8 nor cp1252 text ({exc.reason})") from None
+    readings = []
+    for rank, encoding in enumerate(("mac_roman", "cp1252")):  # cp1252 wins a tie
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:  # cp1252 leaves five bytes undefined
+            continue
+        readings.append((text_plausibility(text), rank, text, encoding))
+    score, _, text, encoding = max(readings)
+    if score < 0:
+        raise UnsafeFileError(
+            f"{name} is not UTF-8, and read as cp1252 or Mac Roman it is garbled: save it "
+            'again as "CSV UTF-8" (Excel: File > Save As > CSV UTF-8)'
+        )
+    return text, encoding
+
+
+#: Letters and signs common in European text (what cp1252 and Mac Roman are used for).
+_LETTERS = frozenset("àâäáãåçéèêëíìîïñóòôöõúùûüÿæœßøÀÂÄÁÃÅÇÉÈÊËÍÌÎÏÑÓÒÔÖÕÚÙÛÜÆŒØ")
+_SIGNS = frozenset("’‘“”„–—…«»€£°•·§©®™\xa0¿¡±×µ²³½¼¾")
+_JOINERS = frozenset("’‘'-·")  # signs that may stand between two letters (don’t)
+_ALONE = frozenset("àèéòùÀ")  # accented letters that are words on their own (à, è)
+
+
+def text_plausibility(text: str) -> int:
+    """How much the non-ASCII characters of ``text`` look like European text: +1 for each
+    common accented letter or sign in a plausible place, -1 or -2 for each one that is
+    not (a capital inside a word as in "cafŽ", "donÕt" or "ÈÈn", a sign between two letters as
+    in "Stra§e" or between two other non-ASCII characters, a word of two or more letters
+    none of them ASCII as in "ÏÓÈ", a lone accented letter as in "Û 5", any other
+    character). Text in the wrong one-byte encoding scores below its right reading;
+    tests/test_bad_answers.py measures it on real sentences."""
+    foreign = {  # letters of words with no ASCII letter: another alphabet read as Latin
+        i
+        for word in _WORD.finditer(text)
+        if len(word[0]) > 1 and not _ASCII_LETTER.search(word[0])
+        for i in range(word.start(), word.end())
+    }
+    score, end = 0, len(text)
+    for i, c in enumerate(text):
+        if c < "\x80":
+            continue
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < end else " "
+        if c in _LETTERS:
+            lone = not before.isalpha() and not after.isalpha() and c not in _ALONE
+            if c.isupper() and before.isalpha() and before.islower():
+                score -= 2
+            elif (c.isupper() and before.isupper() and after.islower()) or lone or i in foreign:
+                score -= 1
+            else:
+                score += 1
+        elif c in _SIGNS:
+            between = before.isalpha() and after.isalpha() and c not in _JOINERS
+            crowded = before >= "\x80" and after >= "\x80"  # among other non-ASCII
+            score += -1 if between or crowded else 1
+        else:
+            score -= 1
+    return score
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def read_text(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> str:

@@ -5,7 +5,9 @@ integer or float images, and phone photos whose orientation is stored in EXIF.
 
 Bounded: the output size and the decoded pixel count are capped, and a file's pixel count
 is checked from its header before it is decoded (large JPEGs are decoded at a reduced
-scale instead), so a decompression bomb gets a clear :class:`ImageLoadError`.
+scale instead), so a decompression bomb gets a clear :class:`ImageLoadError`. Only regular
+files of at most :data:`MAX_FILE_BYTES` are opened (a FIFO or a device given as the path
+is refused before it is opened: reading it would block or never end).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..paths import DATA_DIR
+from .files import UnreadableFileError, open_regular
 
 #: The photos bundled in ``data/`` (sources and licences in ``data/SOURCES.md``).
 SAMPLE_IMAGES: dict[str, Path] = {
@@ -34,6 +37,8 @@ MAX_SIZE = 4096
 #: 300 MB as float32 RGB). Larger JPEGs are decoded at 1/2, 1/4 or 1/8 scale when a
 #: ``size`` is given; other large files are refused before decoding.
 MAX_PIXELS = 25_000_000
+#: Largest image file opened: a 25-megapixel 16-bit RGBA TIFF without compression is 200 MB.
+MAX_FILE_BYTES = 256_000_000
 
 
 class ImageLoadError(ValueError):
@@ -90,15 +95,23 @@ def _check_pixel_count(
 
 def _open_checked(path: Path, target: tuple[int, int] | None) -> np.ndarray:
     """Decode a file after checking its header's size; large JPEGs are decoded reduced."""
-    with warnings.catch_warnings():
+    try:
+        file = open_regular(path, MAX_FILE_BYTES, str(path))
+    except UnreadableFileError as exc:
+        raise ImageLoadError(str(exc)) from None
+    with file, warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we check ourselves
         try:
-            img = Image.open(path)
+            img = Image.open(file)
+            return _decode(img, path, target)
         except Image.DecompressionBombError:
             raise ImageLoadError(
                 f"{path} declares more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels "
                 f"in its header (a decompression bomb?); the limit is {MAX_PIXELS / 1e6:.0f}"
             ) from None
+
+
+def _decode(img: Image.Image, path: Path, target: tuple[int, int] | None) -> np.ndarray:
     with img:
         width, height = img.size
         if width * height > MAX_PIXELS and target is not None and img.format == "JPEG":

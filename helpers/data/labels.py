@@ -15,10 +15,19 @@ import re
 from functools import lru_cache
 
 from ..paths import DATA_DIR
+from .files import UnreadableFileError, read_limited
 
 NUM_CLASSES = 1000
 CLASS_NAMES_FILE = DATA_DIR / "imagenet_class_names.json"
 SYNONYMS_FILE = DATA_DIR / "imagenet_synonyms.json"
+#: The data files are read only if they are regular files of at most this size (25 kB and
+#: 80 kB today): a FIFO or a gigabyte in their place is refused, not waited for.
+MAX_DATA_FILE_BYTES = 2_000_000
+#: Longest class name a lookup accepts (the longest ImageNet name has 30 characters):
+#: a paragraph pasted by mistake is refused at once instead of fuzzy-matched word by word.
+MAX_QUERY_CHARS = 100
+#: Words of a query that matched nothing that :func:`suggest_classes` looks up one by one.
+MAX_SUGGESTION_WORDS = 8
 
 
 class ClassIndexError(ValueError):
@@ -28,14 +37,18 @@ class ClassIndexError(ValueError):
 @lru_cache(maxsize=1)
 def class_names() -> tuple[str, ...]:
     """All 1000 ImageNet-1k class names, position = class index (0 tench ... 999 toilet_tissue)."""
-    if not CLASS_NAMES_FILE.is_file():
+    if not CLASS_NAMES_FILE.exists():
         raise FileNotFoundError(
             f"ImageNet class names not found at {CLASS_NAMES_FILE}. "
             "Run the course from a full copy of the project (the data/ folder is needed)."
         )
-    names = json.loads(CLASS_NAMES_FILE.read_text(encoding="utf-8"))
-    if len(names) != NUM_CLASSES:
-        raise ValueError(f"{CLASS_NAMES_FILE} holds {len(names)} names, expected {NUM_CLASSES}")
+    try:
+        names = json.loads(read_limited(CLASS_NAMES_FILE, MAX_DATA_FILE_BYTES).decode("utf-8"))
+    except (UnreadableFileError, ValueError) as exc:
+        raise ValueError(f"{CLASS_NAMES_FILE} cannot be read: {exc}") from None
+    if not isinstance(names, list) or len(names) != NUM_CLASSES:
+        held = f"{len(names)} names" if isinstance(names, list) else type(names).__name__
+        raise ValueError(f"{CLASS_NAMES_FILE} holds {held}, expected {NUM_CLASSES} names")
     return tuple(names)
 
 
@@ -48,7 +61,7 @@ def class_synonyms() -> tuple[tuple[str, ...], ...]:
     """
     names = class_names()
     try:
-        lemmas = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
+        lemmas = json.loads(read_limited(SYNONYMS_FILE, MAX_DATA_FILE_BYTES).decode("utf-8"))
     except (OSError, ValueError):
         lemmas = None
     if not isinstance(lemmas, list) or len(lemmas) != NUM_CLASSES:
@@ -96,6 +109,10 @@ def _normalize(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().lower())
 
 
+#: The ranks of :func:`_match_rank` that name the query itself (exact or a whole word).
+WHOLE_WORD = 1
+
+
 def _match_rank(query: str, name: str) -> int | None:
     """0 exact, 1 whole word, 2 start of a word, 3 anywhere; None: no match."""
     if name == query:
@@ -117,13 +134,15 @@ def find_class(
 
     Case, spaces, hyphens and underscores are ignored. Every name of a class counts: its
     own and its WordNet synonyms (:func:`class_synonyms`), so "tabby cat" finds 281 tabby.
-    Ranking: an exact name first, then the query as a whole word ('cat' in 'tiger cat'),
-    then as the start of a word, then anywhere inside a name, then close misspellings
-    (unless ``close_matches=False``); within a rank, by class index. Returns at most
-    ``max_results`` matches (an empty list when nothing is even close).
+    Ranking: an exact name first, then the query as a whole word ('tie' in 'bow tie');
+    when there is any such match, that is all (no 'tiger' or 'Scottie' for "tie").
+    Otherwise the query as the start of a word, then anywhere inside a name, then close
+    misspellings (unless ``close_matches=False``); within a rank, by class index. Returns
+    at most ``max_results`` matches (an empty list when nothing is even close).
     """
     if not isinstance(query, str) or not query.strip():
         raise ValueError(f"find_class needs a non-empty class name, got {query!r}")
+    _check_query_length(query)
     q = _normalize(query)
     ranked: list[tuple[int, int, str]] = []
     for index, (name, names) in enumerate(zip(class_names(), _normalized_synonyms(), strict=True)):
@@ -131,8 +150,9 @@ def find_class(
         if ranks:
             ranked.append((min(ranks), index, name))
     ranked.sort()
-    found = [(index, name) for _, index, name in ranked]
-    if close_matches and len(found) < max_results:
+    whole_words = bool(ranked) and ranked[0][0] <= WHOLE_WORD
+    found = [(index, name) for rank, index, name in ranked if rank <= WHOLE_WORD or not whole_words]
+    if close_matches and not whole_words and len(found) < max_results:
         normalized = {_normalize(n): i for i, n in enumerate(class_names())}
         for close in difflib.get_close_matches(q, normalized, n=max_results, cutoff=0.75):
             hit = (normalized[close], class_names()[normalized[close]])
@@ -141,12 +161,22 @@ def find_class(
     return found[:max_results]
 
 
+def _check_query_length(query: str) -> None:
+    if len(query) > MAX_QUERY_CHARS:
+        raise ClassIndexError(
+            f"a class name has at most {MAX_QUERY_CHARS} characters, got {len(query):,} "
+            f"({query[:30]!r}...: pasted text?); give an index (967) or a name ('espresso')"
+        )
+
+
 def suggest_classes(query: str, limit: int = 6) -> list[tuple[int, str]]:
     """Classes to suggest for a name that matched nothing: close misspellings of the whole
     name first, then classes that match one of its words ('zebra crosing' -> zebra)."""
+    _check_query_length(query)
     names = {_normalize(n): i for i, n in enumerate(class_names())}
     hits = [names[n] for n in difflib.get_close_matches(_normalize(query), names, n=5, cutoff=0.6)]
-    for word in _normalize(query).split():
+    words = list(dict.fromkeys(_normalize(query).split()))[:MAX_SUGGESTION_WORDS]
+    for word in words:
         if len(word) >= 3:
             hits += [i for i, _ in find_class(word, max_results=3)]
     return [(i, class_names()[i]) for i in list(dict.fromkeys(hits))[:limit]]
@@ -159,6 +189,8 @@ def resolve_class(name_or_index: int | str) -> int:
     be the only partial match; otherwise the error lists the candidates. A misspelling is
     never silently corrected: the error suggests the close names instead.
     """
+    if isinstance(name_or_index, str):
+        _check_query_length(name_or_index)
     if isinstance(name_or_index, str) and name_or_index.strip().lstrip("-").isdigit():
         name_or_index = int(name_or_index)
     if not isinstance(name_or_index, str):

@@ -3,8 +3,9 @@ KernelSHAP and XRAI, registered after the course's first methods, all opt-in
 (``by_default=False``: each costs hundreds to thousands of forward passes).
 
 Kept beside :mod:`helpers.methods.registry` (which stays the one list, :data:`METHODS`)
-so that the registry's own file stays small; ``helpers/methods/__init__.py`` imports this
-module, so the entries exist whenever the registry is used. No TensorFlow here.
+so that the registry's own file stays small; the registry imports this module at its end
+(``_register_families``), so the entries exist whenever the registry is used. No
+TensorFlow here.
 """
 
 from __future__ import annotations

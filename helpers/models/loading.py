@@ -20,26 +20,32 @@ from pathlib import Path
 
 import keras
 
+from ..environment import (
+    MODEL_ENV_CHOICES,
+    MODEL_ENV_VAR,
+    RANDOM_TEST_MODEL,
+    VGG16_TIMEOUT_ENV_VAR,
+    VGG16_URL_ENV_VAR,
+    env_model,
+    env_seconds,
+    env_url,
+)
+from ..environment import RANDOM_WEIGHTS_ENV_VAR as RANDOM_TEST_FLAG
 from .efficientnet_lite import build_efficientnet_lite0, load_efficientnet_lite0
 from .preprocessing import PixelPreprocessing
 
-MODEL_NAMES = ("auto", "vgg16", "efficientnet_lite0")
+#: COURSE_MODEL (read and checked in helpers.environment) may name any but "auto".
+MODEL_NAMES = ("auto", *MODEL_ENV_CHOICES)
 #: The model the course's prose and weight-specific checks are written for.
 DEFAULT_MODEL = "efficientnet_lite0"
-#: Set this environment variable to 'vgg16' or 'efficientnet_lite0' to change the default.
-MODEL_ENV_VAR = "COURSE_MODEL"
-#: Test-only: VGG16's architecture with random weights, allowed only when the flag below is 1.
-RANDOM_TEST_MODEL = "vgg16-random"
-RANDOM_TEST_FLAG = "COURSE_ALLOW_RANDOM_WEIGHTS"
 
 VGG16_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
 VGG16_WEIGHTS_HOST = "storage.googleapis.com"
 VGG16_WEIGHTS_URL = (
     f"https://{VGG16_WEIGHTS_HOST}/tensorflow/keras-applications/vgg16/{VGG16_WEIGHTS_FILE}"
 )
-#: Overrides of the download's URL and total time limit (seconds), for tests.
-VGG16_URL_ENV_VAR = "COURSE_VGG16_WEIGHTS_URL"
-VGG16_TIMEOUT_ENV_VAR = "COURSE_VGG16_TIMEOUT"
+#: Overrides of the download's URL and total time limit (seconds), for tests:
+#: VGG16_URL_ENV_VAR and VGG16_TIMEOUT_ENV_VAR (checked in helpers.environment).
 VGG16_DOWNLOAD_TIMEOUT = 900.0
 
 
@@ -93,8 +99,8 @@ def download_vgg16_weights(timeout: float | None = None) -> Path:
     if cached:
         return cached
     if timeout is None:
-        timeout = float(os.environ.get(VGG16_TIMEOUT_ENV_VAR) or VGG16_DOWNLOAD_TIMEOUT)
-    url = os.environ.get(VGG16_URL_ENV_VAR) or VGG16_WEIGHTS_URL
+        timeout = env_seconds(VGG16_TIMEOUT_ENV_VAR, VGG16_DOWNLOAD_TIMEOUT)
+    url = env_url(VGG16_URL_ENV_VAR, VGG16_WEIGHTS_URL)
     dest = keras_cache_dirs()[0] / VGG16_WEIGHTS_FILE
     outcome: list[str] = []
     worker = threading.Thread(
@@ -182,7 +188,7 @@ def _vgg16_availability() -> tuple[bool, str]:
     cached = cached_vgg16_weights()
     if cached:
         return True, f"VGG16's ImageNet weights are cached at {cached}"
-    url = urllib.parse.urlsplit(os.environ.get(VGG16_URL_ENV_VAR) or VGG16_WEIGHTS_URL)
+    url = urllib.parse.urlsplit(env_url(VGG16_URL_ENV_VAR, VGG16_WEIGHTS_URL))
     host = url.hostname or VGG16_WEIGHTS_HOST
     reachable, why = can_reach(host, url.port or (80 if url.scheme == "http" else 443))
     if reachable:
@@ -200,27 +206,17 @@ def default_model() -> tuple[str, str]:
     when ``COURSE_ALLOW_RANDOM_WEIGHTS=1`` is set too: it exists to test the notebooks on a
     second architecture, never to teach with.
     """
-    forced = os.environ.get(MODEL_ENV_VAR, "").strip()
-    if not forced:
+    forced = env_model()  # checked: CourseSettingError (a ValueError) names what is allowed
+    if forced is None:
         return DEFAULT_MODEL, "the course's default model"
-    if forced == RANDOM_TEST_MODEL and os.environ.get(RANDOM_TEST_FLAG) == "1":
+    if forced == RANDOM_TEST_MODEL:
         return forced, f"TEST ONLY: {MODEL_ENV_VAR}={forced} with {RANDOM_TEST_FLAG}=1"
-    if forced not in MODEL_NAMES[1:]:
-        hint = (
-            f" ({RANDOM_TEST_MODEL} is for tests and needs {RANDOM_TEST_FLAG}=1)"
-            if forced == RANDOM_TEST_MODEL
-            else ""
-        )
-        raise ValueError(
-            f"environment variable {MODEL_ENV_VAR}={forced!r} is not a model name; "
-            f"use one of {MODEL_NAMES[1:]}{hint}"
-        )
     return forced, f"chosen by the environment variable {MODEL_ENV_VAR}={forced}"
 
 
 def choose_model() -> tuple[str, str]:
     """What ``load_model("auto")`` would try first, and why (``$COURSE_MODEL`` wins)."""
-    if os.environ.get(MODEL_ENV_VAR, "").strip():
+    if env_model() is not None:
         return default_model()
     available, why = _vgg16_availability()
     if available:

@@ -14,7 +14,10 @@ The file is untrusted input, so nothing in it is believed before it is checked:
   (no out-of-bounds or negative strides, no more elements than the storage holds), the
   declared storages against the bytes actually left in the file, and the total against
   ``max_bytes`` (about 2x EfficientNet-Lite0's weights) *before* any array is allocated.
-  Storages are then read in bounded chunks.
+  All of this arithmetic is done on Python integers and bounded (:data:`MAX_INDEX`)
+  before NumPy sees a number: an empty tensor of size (0, 2**62, 2**62), whose product
+  NumPy cannot even represent, is refused like the rest. Storages are then read in
+  bounded chunks.
 
 Every malformed file raises :class:`WeightsFormatError`, every refused global
 :class:`UnsafeWeightsError`; both are :class:`WeightsFileError` (a ``ValueError``) and
@@ -23,6 +26,7 @@ name what was wrong.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -66,6 +70,9 @@ LEGACY_PROTOCOL_VERSION = 1001
 LITE0_WEIGHT_BYTES = 18_776_356
 #: Default limit on storages plus copies made while loading: about 2x Lite0's weights.
 MAX_WEIGHT_BYTES = 40_000_000
+#: Largest element count, offset or reach any shape, stride or storage may declare, even
+#: an empty tensor's (NumPy's sizes are 64-bit: (0, 2**62, 2**62) overflows them).
+MAX_INDEX = 2**40
 _CHUNK_BYTES = 1 << 20
 _SECTIONS = ("magic number", "protocol version", "system info", "state dict", "storage keys")
 
@@ -83,6 +90,12 @@ def _check_tensor(name: str, tensor: TensorRef) -> None:
     if not 0 <= offset <= n:
         raise WeightsFormatError(
             f"{where} starts at offset {offset}, outside its storage of {n} elements"
+        )
+    extent = math.prod(size for size in shape if size)  # the elements if no side were 0
+    if extent > MAX_INDEX or n > MAX_INDEX:
+        raise WeightsFormatError(
+            f"{where} has size {shape} on a storage of {n} elements: more than the "
+            f"{MAX_INDEX} elements any weight file may declare"
         )
     if tensor.numel == 0:
         return
