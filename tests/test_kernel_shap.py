@@ -136,6 +136,15 @@ def test_seeds_give_identical_values_and_exact_ones_need_no_seed(model):
     assert e1.exact and np.array_equal(e1.values, e2.values)
 
 
+def test_a_batch_gives_each_images_result(model):
+    images = np.stack([block_image(seed=5), block_image(seed=6)])
+    both = kernel_shap(model, images, [1, 2], segments=30, samples=40, progress=False)
+    alone = kernel_shap(model, images[1], 2, segments=30, samples=40, progress=False)
+    assert both.attributions.shape == (2, 32, 40) and len(both.values) == 2
+    np.testing.assert_allclose(both.values[1], alone.values, rtol=1e-9)
+    assert both.completeness[1] == alone.completeness and both.evaluations == [42, 42]
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [

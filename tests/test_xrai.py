@@ -95,6 +95,12 @@ def test_every_way_to_give_the_attribution(monkeypatch):
     white = helpers.integrated_gradients(model, image, 1, baseline=float(image.max()), steps=4)
     expected = ((black.attributions + white.attributions) / 2).max(-1)
     np.testing.assert_allclose(default.base_attribution, expected, rtol=1e-5, atol=1e-9)
+    pair = xrai(model, np.stack([block_image(seed=3), image]), [0, 1],
+                attribution=np.stack([base[::-1], base]), progress=False)
+    np.testing.assert_array_equal(pair.ranks[1], from_array.ranks)
+    assert pair.attributions.shape == (2, 32, 40) and len(pair.gains) == 2
+    with pytest.raises(ParameterError, match="got 1 attributions for 2 images"):
+        xrai(model, np.stack([image, image]), 1, attribution=base[None], progress=False)
     with pytest.raises(ParameterError, match=r"attribution must be shaped \(32, 40\)"):
         xrai(model, image, 1, attribution=np.zeros((8, 8)), progress=False)
     with pytest.raises(ParameterError, match="steps .* >= 1"):

@@ -41,6 +41,7 @@ from .perturbation import (
     check_baseline,
     check_score,
     coalition_scores,
+    combine,
     paint,
     removed_image,
     superpixels,
@@ -244,9 +245,4 @@ def kernel_shap(
             results.append(
                 ShapResult(paint(labels, phi), phi, check, labels, whole, len(coalitions))
             )
-    if single:
-        return results[0]
-    return ShapResult(*(
-        np.stack(field) if name in ("attributions", "segments") else list(field)
-        for name, field in zip(ShapResult._fields, zip(*results, strict=True), strict=True)
-    ))
+    return combine(results, single, stacked=("attributions", "segments"))

@@ -29,6 +29,7 @@ from .perturbation import (
     check_baseline,
     check_score,
     coalition_scores,
+    combine,
     paint,
     removed_image,
     superpixels,
@@ -112,12 +113,4 @@ def lime(
             )
             weights, intercept, r2 = fit_lime(data, targets, kernel_width)
             results.append(LimeResult(paint(labels, weights), weights, intercept, r2, labels))
-    if single:
-        return results[0]
-    return LimeResult(
-        np.stack([r.attributions for r in results]),
-        [r.weights for r in results],
-        [r.intercept for r in results],
-        [r.score for r in results],
-        np.stack([r.segments for r in results]),
-    )
+    return combine(results, single, stacked=("attributions", "segments"))

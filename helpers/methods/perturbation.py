@@ -198,3 +198,15 @@ def coalition_scores(
 def paint(segments: np.ndarray, values: np.ndarray) -> np.ndarray:
     """A map (H, W), float32, with each superpixel's value on all its pixels."""
     return np.asarray(values, np.float32)[segments]
+
+
+def combine(results: list, single: bool, stacked: tuple[str, ...]):
+    """A method's result for what the caller gave: one image's result as it is; for a batch,
+    one result of the same kind whose fields named in ``stacked`` are stacked arrays (one per
+    image) and whose other fields are lists."""
+    if single:
+        return results[0]
+    kind = type(results[0])
+    columns = zip(kind._fields, zip(*results, strict=True), strict=True)
+    return kind(*(np.stack(v) if name in stacked else list(v) for name, v in columns))
+

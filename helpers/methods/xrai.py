@@ -26,6 +26,7 @@ import numpy as np
 
 from .batching import Progress, prepare, progress_bar
 from .checks import ParameterError, finite_array, finite_number, positive_int
+from .perturbation import combine, felzenszwalb_masks
 
 
 class XraiResult(NamedTuple):
@@ -177,8 +178,6 @@ def xrai(
             else:
                 base = given[index]
             base = _pixel_attribution(getattr(base, "attributions", base), img.shape[:2])
-            from .perturbation import felzenszwalb_masks
-
             masks = felzenszwalb_masks(img, dilation)
             gain_map, ranks, regions, gains = xrai_regions(base, masks, area, min_pixel_diff)
             results.append(
@@ -186,8 +185,4 @@ def xrai(
                            base.astype(np.float32))
             )
             advance(1)
-    if single:
-        return results[0]
-    fields = list(zip(*results, strict=True))
-    return XraiResult(np.stack(fields[0]), np.stack(fields[1]), list(fields[2]),
-                      list(fields[3]), np.stack(fields[4]))
+    return combine(results, single, stacked=("attributions", "ranks", "base_attribution"))
