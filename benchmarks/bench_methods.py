@@ -14,6 +14,9 @@ EfficientNet-Lite0 with its real weights), on one 224x224 image:
   loading the model and running the method once (``VmHWM``), so that one
   measurement's allocations cannot inflate another's.
 
+The methods without gradients (RISE, LIME, KernelSHAP, XRAI) have no tf-explain version;
+their floor is their forward passes (XRAI's: its IG base's forward+backward passes).
+
 Run:  python benchmarks/bench_methods.py             (full: about 15 minutes on 2 cores)
       python benchmarks/bench_methods.py --quick     (small settings, no memory runs)
 """
@@ -239,6 +242,7 @@ def main() -> int:
     parser.add_argument("--models", default="efficientnet_lite0,vgg16")
     parser.add_argument("--repeats", type=int, help="best of (default 3; 1 with --quick)")
     parser.add_argument("--methods", default=None, help="comma-separated (default: all)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -255,7 +259,9 @@ def main() -> int:
         print(f"{name}:", flush=True)
         methods = args.methods.split(",") if args.methods else None
         repeats = args.repeats or (1 if args.quick else 3)
-        table += bench_model(name, args.quick, repeats, not args.quick, methods)
+        table += bench_model(
+            name, args.quick, repeats, not (args.quick or args.no_memory), methods
+        )
     print("\n" + "\n".join(table))
     return 0
 

@@ -90,6 +90,15 @@ _EXPORTS: dict[str, str] = {
     "score_cam_channels": "methods.score_cam",
     "eigen_cam": "methods.eigen_cam",
     "eigen_cam_weights": "methods.eigen_cam",
+    # methods without gradients (notebook 08)
+    "rise": "methods.rise",
+    "rise_masks": "methods.rise",
+    "lime": "methods.lime",
+    "kernel_shap": "methods.kernel_shap",
+    "shapley_values": "methods.kernel_shap",
+    "all_coalitions": "methods.kernel_shap",
+    "xrai": "methods.xrai",
+    "superpixels": "methods.perturbation",
     # evaluating maps
     "deletion_curve": "evaluation.deletion_insertion",
     "insertion_curve": "evaluation.deletion_insertion",

@@ -391,9 +391,10 @@ for _method in (
     register(_method)
 
 
-
 def _register_families() -> None:  # entries in their own files (they import this module)
-    from . import registry_cam  # noqa: F401  (the CAM family, issue 18: notebook 07)
+    # the CAM family (notebook 07), then RISE, LIME, KernelSHAP and XRAI (notebook 08)
+    for family in ("registry_cam", "registry_black_box"):
+        importlib.import_module(f"{__package__}.{family}")
 
 
 _register_families()
