@@ -25,6 +25,7 @@ dotted path and imported on first use, so the submission checker stays fast.
            map="max_abs",  # or "sum", or "2d" when the function returns (H, W) maps
            passes=lambda s, hw: Passes(backward=s["n"]),  # the benchmark's floor
            controls=(Control("n", "Samples", 4, 100, 4),),  # the explorer's sliders
+           explorer={"n": 8},  # where the defaults are too slow for the explorer
        )
 
    It then appears in ``helpers.explain --methods``, the report, the explorer and the
@@ -99,6 +100,8 @@ class Method:
     #: Run when no method is named (the assignment and ``helpers.explain``); ``"all"`` runs
     #: every method. Variants that add little for a first comparison are opt-in.
     by_default: bool = True
+    #: Settings the explorer starts from, where the defaults are too slow (> 2 s on Lite0).
+    explorer: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.map not in MAP_REDUCTIONS:
@@ -278,6 +281,7 @@ def _noise_loop(
         function=f"helpers.methods.{function}",
         defaults={"n": 100, "noise": 0.20, "seed": 0},
         fast={"n": 8},
+        explorer={"n": 48},  # the explorer within 2 s (issue 20); its slider goes to 200
         map="max_abs",
         map_text=map_text,
         passes=lambda s, hw: Passes(backward=s["n"]),
@@ -321,6 +325,9 @@ for _method in (
         # "auto": refine until the completeness gap is <= tolerance; None: a black image
         defaults={"steps": "auto", "tolerance": 0.05, "max_steps": 512, "baseline": None},
         fast={"steps": 16},
+        # the explorer within 2 s (issue 20): at most 33 gradients; the status line shows
+        # the gap reached (most photos reach 5 % there; Grace Hopper needs 128 steps)
+        explorer={"max_steps": 32},
         map="sum",
         passes=_ig_passes,
         controls=(Control("tolerance", "Tolerance (gap)", 0.01, 0.2, 0.01, kind="float"),),
@@ -337,6 +344,7 @@ for _method in (
         paper="Zeiler & Fergus (2014), Visualizing and understanding convolutional networks",
         defaults={"patch": 32, "stride": 16},
         fast={"patch": 56, "stride": 28},
+        explorer={"stride": 24},  # 81 patches instead of 169: the explorer within 2 s
         map_text="already 2-D: drop in the class logit when a patch is greyed out",
         passes=_occlusion_passes,
         controls=(

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,7 +35,7 @@ from ..data.labels import ClassIndexError, class_names, find_class, resolve_clas
 from ..methods.registry import METHODS, Method
 from ..models.layers import conv_layer_names, grad_cam_layer
 from ..models.scores import top_k
-from .attribution import show_attribution
+from .attribution import attribution_overlay, grayscale
 from .plots import show_map
 
 
@@ -85,6 +87,7 @@ class SaliencyExplorer:
         self.compute_count = 0
         self.last_map: np.ndarray | None = None
         self.last_key: tuple | None = None
+        self.last_seconds = 0.0  # the last update: computing (unless cached) and drawing
         self._top5: dict[str, list[tuple[int, str, float]]] = {}
         self._busy = False
 
@@ -246,7 +249,8 @@ class SaliencyExplorer:
 
     def _setting_controls(self, layers: list[str]) -> dict[str, Any]:
         """One widget per setting that some registered method lets the student change,
-        starting at the first such method's default."""
+        starting at the first such method's explorer value (``Method.explorer``, else its
+        default)."""
         import ipywidgets as w
 
         controls: dict[str, Any] = {}
@@ -254,7 +258,7 @@ class SaliencyExplorer:
             for c in method.controls:
                 if c.setting in controls:
                     continue
-                default = method.defaults.get(c.setting)
+                default = {**method.defaults, **method.explorer}.get(c.setting)
                 common = {"description": c.label, "continuous_update": False}
                 if c.kind == "layer":
                     value = default or (grad_cam_layer(self.model) if layers else None)
@@ -297,9 +301,10 @@ class SaliencyExplorer:
         self.progress.value = int(round(100 * fraction))
 
     def settings(self, method: str) -> dict[str, Any]:
-        """The method's registry defaults with the values of its controls."""
+        """The method's registry defaults, its explorer values, then its controls' values."""
         values = {p: self.controls[p].value for p in self.used_settings(method)}
-        return method_by_title(method).settings(**values)
+        chosen = method_by_title(method)
+        return chosen.settings(**{**chosen.explorer, **values})
 
     def _cost(self, method: str) -> str:
         """How many passes through the network the method needs (shown while it runs)."""
@@ -311,16 +316,21 @@ class SaliencyExplorer:
 
     def _compute(self, method: str, image: np.ndarray, cls: int) -> tuple[np.ndarray, str]:
         """The library's method with the progress hook: the same map as calling it directly."""
-        values, _, completeness = method_by_title(method).run(
-            self.model, image, cls, progress=self._set_progress, **self.settings(method)
-        )
+        with warnings.catch_warnings():  # IG at the explorer's cap: said in the status line
+            warnings.filterwarnings("ignore", "Integrated Gradients did not reach")
+            values, _, completeness = method_by_title(method).run(
+                self.model, image, cls, progress=self._set_progress, **self.settings(method)
+            )
         note = "" if completeness is None else f"completeness gap {completeness.relative_gap:.1%}"
         if getattr(completeness, "steps", None):
             note += f" with {completeness.steps} steps"
+        if getattr(completeness, "converged", True) is False:
+            note += " (the explorer's cap: not yet within the tolerance)"
         return values, note
 
     def render(self) -> np.ndarray:
         """Compute the current map (or take it from the cache) and redraw. Returns the map."""
+        start = time.perf_counter()
         key = self.key()
         _, cls, method, params = key
         image = self.images[self.image_name]
@@ -338,28 +348,36 @@ class SaliencyExplorer:
         settings = ", ".join(f"{p}={v}" for p, v in params)
         title = f"{method}{f' ({settings})' if settings else ''}, class {cls}"
         self.view.value = self._png(image, values, title, method_by_title(method).signed)
+        self.last_seconds = time.perf_counter() - start
         source = "from the cache" if cached else "computed"
-        self.status.value = f"{title}: {source}{'; ' + note if note else ''}."
+        timing = f" ({self.last_seconds:.1f} s)"
+        self.status.value = f"{title}: {source}{timing}{'; ' + note if note else ''}."
         return values
 
     def _png(self, image: np.ndarray, values: np.ndarray, title: str, signed: bool) -> bytes:
         """Input, overlay, raw map. A signed map (IG, gradient x input) is overlaid as its
-        magnitude on a grey photo, readable; the raw panel keeps its signs."""
+        magnitude on a grey photo, readable; the raw panel keeps its signs. The opacity
+        slider sets the overlay's opacity for both kinds.
+
+        A fixed layout (``tight_layout`` took most of the drawing time)."""
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(10, 3.6))
         axes = fig.subplots(1, 3)
         axes[0].imshow(np.clip(image / 255.0, 0, 1))
         axes[0].set_title(f"input: {self.image_name}", fontsize=10)
-        axes[0].axis("off")
+        alpha = self.controls["alpha"].value
         if signed:
-            show_attribution(axes[1], values, image, title="|magnitude| overlay", colorbar=False)
+            drawn = attribution_overlay(image, values, max_alpha=alpha) if alpha > 0 else None
+            axes[1].imshow(grayscale(image) if drawn is None else drawn)
+            axes[1].set_title("|magnitude| overlay", fontsize=10)
         else:
-            alpha = self.controls["alpha"].value
             show_map(axes[1], values, image, "overlay", alpha=alpha, colorbar=False)
+        for ax in axes[:2]:
+            ax.axis("off")
         show_map(axes[2], values, None, "raw map")
         fig.suptitle(title, fontsize=11)
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.01, right=0.95, bottom=0.02, top=0.84, wspace=0.08)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=80)
         return buffer.getvalue()
