@@ -87,7 +87,9 @@ class SaliencyExplorer:
         self.compute_count = 0
         self.last_map: np.ndarray | None = None
         self.last_key: tuple | None = None
-        self.last_seconds = 0.0  # the last update: computing (unless cached) and drawing
+        # the last update (computing unless cached, and drawing): seconds, and the CPU
+        # seconds of all of this process's threads (the browser test's load-free measure)
+        self.last_seconds = self.last_cpu_seconds = 0.0
         self._top5: dict[str, list[tuple[int, str, float]]] = {}
         self._busy = False
 
@@ -330,7 +332,7 @@ class SaliencyExplorer:
 
     def render(self) -> np.ndarray:
         """Compute the current map (or take it from the cache) and redraw. Returns the map."""
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         key = self.key()
         _, cls, method, params = key
         image = self.images[self.image_name]
@@ -349,6 +351,7 @@ class SaliencyExplorer:
         title = f"{method}{f' ({settings})' if settings else ''}, class {cls}"
         self.view.value = self._png(image, values, title, method_by_title(method).signed)
         self.last_seconds = time.perf_counter() - start
+        self.last_cpu_seconds = time.process_time() - cpu
         source = "from the cache" if cached else "computed"
         timing = f" ({self.last_seconds:.1f} s)"
         self.status.value = f"{title}: {source}{timing}{'; ' + note if note else ''}."

@@ -1,12 +1,26 @@
-"""The explorer of notebook 09 in a real browser: it renders, and every registered method
-redraws the map when chosen in the menu and when one of its sliders moves; each update's
-latency is measured from the click to the new picture and printed per method.
+"""The explorer of notebook 09 in a real browser: it renders; every registered method
+redraws the map when chosen in the menu and when the opacity slider moves; a setting's
+slider (or layer menu) recomputes the map, for one method of each kind of control; each
+update's latency is measured from the click to the new picture and printed per method.
+
+In JupyterLab (ipywidgets 8) every registered method is chosen. In the classic Notebook
+(ipywidgets 7, Colab's widget version) the widgets are the same for every method, so one
+method per kind of control (none, an int slider, a float slider, a layer menu, a signed
+map) is enough there and keeps CI short.
 
 The latency goal (issue 20): every update at a method's explorer setting within 2 s on
-Lite0 on 2 cores. The machine may be busy (CI runs steps side by side), so the test also
-measures the cost of one forward+backward pass in the same kernel before each method (the
-per-pass floor) and asserts the goal as a ratio to it: latency / floor <= 2 s / QUIET_FLOOR.
-When the floor shows a quiet machine it asserts the 2 s itself too.
+Lite0 on 2 cores, the first use of a method (TensorFlow compiling its functions) included.
+CI runs this beside other steps, where wall-clock times say little, so the test asserts:
+
+* always, what any load leaves true: the kernel's CPU time for the update (all threads)
+  is at most 2 x 2 s, since 2 cores cannot finish more than that in 2 s (necessary for
+  the goal, not sufficient);
+* for each update that ran without waiting for a core (the kernel's wall-clock time at
+  most its CPU time, plus a little: a computing process on a busy machine waits), and
+  after a per-pass floor that shows a quiet machine (at most 1.25 x QUIET_FLOOR): the goal
+  itself, from the click to the new picture in the browser.
+
+The table always shows both, with the load average.
 """
 
 from __future__ import annotations
@@ -18,7 +32,7 @@ import pytest
 from helpers.methods.registry import METHODS
 
 from .conftest import REPORT
-from .kernel import floor_seconds
+from .kernel import floor_seconds, last_update
 from .pages import NotebookPage
 from .widgets import Dropdown, Image, Slider, html_text
 
@@ -27,14 +41,14 @@ NOTEBOOK = "notebooks/09_evaluating_saliency.ipynb"
 #: images, the explorer and its check (the sanity check and the curves are not needed).
 CELLS = ("09-001", "09-solution", "09-004", "09-026", "09-027")
 GOAL_SECONDS = 2.0
-#: One forward+backward pass of Lite0 (vanilla gradients, batch 1) on the 2-core machine
-#: with nothing else running (measured 2026-12-03, see the README's latency table).
+#: One forward+backward pass of Lite0 (vanilla gradients, batch 1, mean of 10) on the
+#: 2-core machine with nothing else running; a floor up to 1.25 x this counts as quiet.
 QUIET_FLOOR = float(os.environ.get("COURSE_QUIET_FLOOR", "0.030"))
 UPDATE_TIMEOUT = 180.0
 
 
 @pytest.fixture(scope="module")
-def page(driver, server, artifacts):
+def page(driver, server):
     page = NotebookPage(driver, server, NOTEBOOK).open()
     for cell in CELLS:
         page.run(cell)
@@ -43,109 +57,123 @@ def page(driver, server, artifacts):
 
 
 @pytest.fixture(scope="module")
-def explorer_root(page):
+def root(page):
     return page.output("09-026")
 
 
-def _status(root) -> str:
-    return html_text(root)
+def chosen_methods(frontend: str) -> list:
+    """Every registered method in JupyterLab; in the classic Notebook the first method of
+    each kind of control, the first signed one, and the first without controls."""
+    methods = list(METHODS.values())
+    if frontend == "lab":
+        return methods
+    kinds: dict[str, object] = {}
+    for method in methods:
+        kind = method.controls[0].kind if method.controls else "none"
+        kinds.setdefault(kind, method)
+        if method.signed:
+            kinds.setdefault("signed", method)
+    return [m for m in methods if m in kinds.values()]
 
 
-def test_the_explorer_renders(page, explorer_root, artifacts):
-    image = Image(page.driver, explorer_root)
+def test_the_explorer_renders(page, root, artifacts):
+    image = Image(page.driver, root)
     page.wait(image.shown, 30, "the explorer's picture is shown")
-    assert "Grad-CAM" in _status(explorer_root) and "Error" not in _status(explorer_root)
+    status = html_text(root)
+    assert "Grad-CAM" in status and "Error" not in status, status
+    assert Dropdown(root, "Method").options() == [m.title for m in METHODS.values()]
     page.screenshot(artifacts, f"explorer-{page.server.frontend}", page.cell("09-026"))
 
 
-def _update(page, image, action, what: str) -> tuple[float, str]:
-    """Do ``action`` (a click or a key), wait for the new picture; (latency s, its hash)."""
+def _update(page, image, action, what: str) -> float:
+    """Do ``action``, wait for the new picture (its bytes differ); returns the latency."""
     before = image.state()
     started = image.now()
     action()
     seconds, state = image.wait_change(before, started, UPDATE_TIMEOUT)
     assert state["hash"] != before["hash"], f"{what}: the picture did not change"
-    return seconds, state["hash"]
+    status = html_text(page.output("09-026"))
+    assert "Error" not in status, f"{what}: {status}"
+    return seconds
 
 
-def _setting_slider(root, method) -> tuple[str, object] | None:
-    """The first of the method's controls shown as a slider or a menu: (kind, widget)."""
-    for control in method.controls:
-        if control.kind == "layer":
-            return "menu", Dropdown(root, control.label)
-        return "slider", Slider(root, control.label)
-    return None
+def _setting_action(root, driver, method):
+    """(what, action) that changes the method's first setting: one step of its slider
+    towards the cheaper end (fewer samples or patches), or another layer in its menu."""
+    control = method.controls[0]
+    if control.kind == "layer":
+        menu = Dropdown(root, control.label)
+        assert menu.is_displayed(), f"{method.title}: its layer menu is hidden"
+        other = menu.options()[-2]  # a late layer: Grad-CAM's maps there are meaningful
+        if other == menu.value:
+            other = menu.options()[-1]
+        return f"layer {other}", lambda: menu.choose(other)
+    slider = Slider(root, control.label)
+    assert slider.is_displayed(), f"{method.title}: its {control.label} slider is hidden"
+    return f"{control.label} -1 step", lambda: slider.step(driver, -1)
 
 
-def test_every_method_redraws_in_time(page, explorer_root, artifacts):
-    """Choose each registered method in the menu, then move one of its sliders (its first
-    setting, or the overlay's opacity if it has none): each time a new picture appears."""
-    driver, root = page.driver, explorer_root
+def test_every_method_redraws_in_time(page, root, artifacts):
+    driver, frontend = page.driver, page.server.frontend
     image = Image(driver, root)
-    menu = Dropdown(root, "Method")
-    titles = [m.title for m in METHODS.values()]
-    assert menu.options() == titles, "the method menu lists every registered method"
-    rows = []
-    for i, method in enumerate(METHODS.values()):
+    menu, opacity = Dropdown(root, "Method"), Slider(root, "Overlay opacity")
+    rows, settings_done = [], set()
+    for i, method in enumerate(chosen_methods(frontend)):
         floor = floor_seconds(page.server, NOTEBOOK)
-        if i == 0:  # the explorer shows it already (for the cat): choose another photo
+        if i == 0 and menu.value == method.title:  # shown already (for the cat)
             photo = Dropdown(root, "Image")
             other = next(o for o in photo.options() if o != photo.value)
             action = lambda p=photo, o=other: p.choose(o)  # noqa: E731
-            first, _ = _update(page, image, action, "another photo")
+            chosen = _update(page, image, action, "another photo")
         else:
-            first, _ = _update(page, image, lambda m=method: menu.choose(m.title), method.title)
-        status = _status(root)
-        assert "Error" not in status and method.title in status, status
-        page.screenshot(artifacts, f"explorer-{page.server.frontend}-{method.name}", image.element)
-        found = _setting_slider(root, method)
-        if found is None:
-            kind, control = "opacity", Slider(root, "Overlay opacity")
-            action = lambda c=control: c.drag(driver, -25)  # noqa: E731
-        elif found[0] == "menu":
-            kind, control = found
-            other = next(o for o in control.options() if o != control.value)
-            action = lambda c=control, o=other: c.choose(o)  # noqa: E731
-        else:
-            kind, control = found
-            action = lambda c=control: c.step(driver, -1)  # noqa: E731
-        assert control.is_displayed(), f"{method.title}: its control is hidden"
-        second, _ = _update(page, image, action, f"{method.title}: {kind}")
-        assert "Error" not in _status(root), _status(root)
-        rows.append((method, first, second, kind, floor))
-    table = latency_table(rows, page.server.frontend)
-    (artifacts / f"latency-{page.server.frontend}.md").write_text("\n".join(table) + "\n")
-    REPORT.extend(table)
-    print("\n".join(table))
-    goal_ratio = GOAL_SECONDS / QUIET_FLOOR
-    slow = [
-        f"{m.title}: {t:.2f} s = {t / f:.0f} passes (goal {goal_ratio:.0f}, floor {f:.3f} s)"
-        for m, t, _, _, f in rows
-        if t / f > goal_ratio
+            chosen = _update(page, image, lambda m=method: menu.choose(m.title), method.title)
+        kernel = last_update(page.server, NOTEBOOK)
+        assert method.title in html_text(root)
+        page.screenshot(artifacts, f"explorer-{frontend}-{method.name}", image.element)
+        step = 25 if float(opacity.readout) < 0.5 else -25
+        redraw = _update(page, image, lambda s=step: opacity.drag(driver, s), "opacity")
+        setting = None
+        kind = method.controls[0].kind if method.controls else None
+        if kind and kind not in settings_done:  # one method per kind of control
+            settings_done.add(kind)
+            what, action = _setting_action(root, driver, method)
+            setting = (what, _update(page, image, action, f"{method.title}: {what}"))
+        rows.append((method, chosen, kernel, redraw, setting, floor))
+    table = latency_table(rows, frontend)
+    (artifacts / f"latency-{frontend}.md").write_text("\n".join(table) + "\n")
+    REPORT.extend(["", *table])
+    cores = 2 * GOAL_SECONDS  # the CPU seconds 2 cores have in the goal's time
+    slow = [f"{m.title}: {cpu:.2f} CPU s" for m, _, (_, cpu), *_ in rows if cpu > cores]
+    assert not slow, f"more CPU than 2 cores have in {GOAL_SECONDS} s: {slow}"
+    quiet = [
+        (m.title, t)
+        for m, t, (wall, cpu), *_, f in rows
+        if f <= 1.25 * QUIET_FLOOR and wall <= 1.1 * cpu + 0.1
     ]
-    assert not slow, "over the latency goal at the explorer's settings: " + "; ".join(slow)
-    quiet = [(m, t) for m, t, _, _, f in rows if f <= 1.25 * QUIET_FLOOR]
-    assert all(t <= GOAL_SECONDS for _, t in quiet), quiet
+    REPORT.append(f"updates that ran on a quiet machine (2 s goal asserted): {quiet}")
+    late = [(title, t) for title, t in quiet if t > GOAL_SECONDS]
+    assert not late, f"on a quiet machine, over {GOAL_SECONDS} s in the browser: {late}"
 
 
 def latency_table(rows, frontend: str) -> list[str]:
-    """The per-method latency as a Markdown table (and the load it was measured under)."""
+    """The per-method latency as a Markdown table, with the load it was measured under."""
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
-        f"Explorer latency in the browser ({frontend}), load average {load}; floor = one "
-        "forward+backward pass measured in the same kernel just before",
+        f"Explorer latency in the browser ({frontend}, load average {load}): click to new "
+        "picture; the kernel's own time and CPU time (all threads) for the update; the "
+        "floor is one forward+backward pass, measured just before",
         "",
-        "| method | explorer setting | chosen -> new map (s) | slider -> new map (s) | slider "
-        "| floor (s) | menu / floor |",
-        "|---|---|---|---|---|---|---|",
+        "| method | explorer setting | chosen: browser s | kernel s | kernel CPU s "
+        "| opacity: browser s | a setting changed: browser s | floor s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for method, first, second, kind, floor in rows:
-        explorer = getattr(method, "explorer", {})
-        names = [*(c.setting for c in method.controls), *explorer]
-        settings = method.settings(**explorer)
-        shown = ", ".join(f"{n}={settings[n]}" for n in dict.fromkeys(names)) or "-"
+    for method, chosen, (kernel, cpu), redraw, setting, floor in rows:
+        names = [*(c.setting for c in method.controls), *method.explorer]
+        values = method.settings(**method.explorer)
+        shown = ", ".join(f"{n}={values[n]}" for n in dict.fromkeys(names)) or "-"
+        changed = f"{setting[1]:.2f} ({setting[0]})" if setting else ""
         lines.append(
-            f"| {method.title} | {shown} | {first:.2f} | {second:.2f} | {kind} "
-            f"| {floor:.3f} | {first / floor:.0f} |"
+            f"| {method.title} | {shown} | {chosen:.2f} | {kernel:.2f} | {cpu:.2f} "
+            f"| {redraw:.2f} | {changed} | {floor:.3f} |"
         )
     return lines
