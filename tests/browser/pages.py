@@ -206,9 +206,16 @@ class NotebookPage:
                          if b.is_displayed()],
                 10, "the restart dialog",
             )[0].click()  # fmt: skip
+        # the cells are queued ("[*]") once the kernel is ready; until then the old counts
+        # (and, after a restart, the old outputs) still show
+        self.wait(self._any_queued, 120, f"{self.path}: the cells queued", poll=0.1)
         self.wait(lambda: self._all_ran(start), timeout, f"{self.path}: every cell ran", poll=1)
         self.raise_errors()
         return time.time() - start
+
+    def _any_queued(self) -> bool:
+        prompts = self.driver.find_elements(By.CSS_SELECTOR, f"{self.ui.cell} {self.ui.prompt}")
+        return any("*" in prompt.text for prompt in prompts)
 
     def _all_ran(self, since: float) -> bool:
         code = [self.cells()[i] for i in self.code_indices]

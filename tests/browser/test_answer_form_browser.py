@@ -121,6 +121,7 @@ def test_typed_answers_reach_the_table_and_survive_a_restart(page, out_dir, arti
     # saving without typing changes nothing.
     page.run_all(restart=True)
     form = Form(page)
+    assert "answers filled. Type in the boxes" in form.status, f"not a new form: {form.status}"
     shown = {key: box.value for key, box in form.boxes.items()}
     assert shown == {key: expected[key] for key in form.boxes}, "the form after a restart"
     page.screenshot(
