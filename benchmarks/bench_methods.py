@@ -123,7 +123,7 @@ def make_cases(model, image: np.ndarray, quick: bool, names=None) -> list[Case]:
             continue
         s = method.settings(quick)
         s.update(EQUAL_TO_TF_EXPLAIN.get(name, lambda s: {})(s))
-        passes = method.passes(s, image.shape[:2])
+        passes = method.count_passes(s, image.shape[:2], model)
         if s.get("steps") == "auto":  # IG to a tolerance: the floor is the points it used
             _, _, check = method.run(model, image, CLASS_INDEX, progress=False, **s)
             s["steps_used"] = check.steps
@@ -237,7 +237,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small settings, no memory runs")
     parser.add_argument("--models", default="efficientnet_lite0,vgg16")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, help="best of (default 3; 1 with --quick)")
     parser.add_argument("--methods", default=None, help="comma-separated (default: all)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -254,9 +254,8 @@ def main() -> int:
     for name in args.models.split(","):
         print(f"{name}:", flush=True)
         methods = args.methods.split(",") if args.methods else None
-        table += bench_model(
-            name, args.quick, 1 if args.quick else args.repeats, not args.quick, methods
-        )
+        repeats = args.repeats or (1 if args.quick else 3)
+        table += bench_model(name, args.quick, repeats, not args.quick, methods)
     print("\n" + "\n".join(table))
     return 0
 

@@ -16,17 +16,26 @@ import csv
 import io
 import json
 import os
+import random
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
-from helpers.assignment.rules import CSV_FILE, MANIFEST_FILE, QUALITATIVE_COLUMNS
+from helpers.assignment.rules import (
+    CSV_FILE,
+    FAST_METRIC_STEPS,
+    MANIFEST_FILE,
+    METRIC_STEPS,
+    QUALITATIVE_COLUMNS,
+)
 from helpers.assignment.run import MethodResult
 from helpers.assignment.submission import write_submission
 from helpers.data.images import load_image, sample_image
@@ -36,41 +45,109 @@ from helpers.paths import PROJECT_ROOT
 METHODS = tuple(REGISTRY)
 
 SIZE = 32  # small synthetic maps
+RANDOM_MAP = {"deletion_auc": 0.2, "insertion_auc": 0.3, "seed": 0, "metric_steps": 32}
 
 
-def results_for(methods=METHODS, seed: int = 1) -> dict[str, MethodResult]:
-    """Synthetic MethodResults (random maps), one per method."""
+def results_for(
+    methods=METHODS, seed: int = 1, fast: bool = False, scores=(0.1, 0.5)
+) -> dict[str, MethodResult]:
+    """Synthetic MethodResults (random maps), one per method, with the registry's settings
+    (its fast ones when ``fast``, scored with the fast metric steps too)."""
     rng = np.random.default_rng(seed)
+    steps = FAST_METRIC_STEPS if fast else METRIC_STEPS
     results = {}
     for m in methods:
         raw = rng.normal(size=(SIZE, SIZE, 3)).astype(np.float32)
-        settings = dict(REGISTRY[m].defaults, **({"layer": "top_conv"} if m == "grad_cam" else {}))
+        settings = REGISTRY[m].settings(fast, **({"layer": "top_conv"} if m == "grad_cam" else {}))
         gap = SimpleNamespace(relative_gap=0.12) if m == "integrated_gradients" else None
         attributions = None if m in ("grad_cam", "occlusion") else raw
-        results[m] = MethodResult(m, raw.sum(-1), attributions, 0.05, settings, gap, 0.1, 0.5)
+        results[m] = MethodResult(m, raw.sum(-1), attributions, 0.05, settings, gap, *scores, steps)
     return results
 
 
-def build(folder, methods=METHODS, class_index=967, image="espresso", answers=True) -> Path:
-    """A submission folder written by the report itself, answered unless ``answers=False``."""
-    path = sample_image(image)
+@lru_cache(maxsize=1)
+def _vocabulary() -> tuple[str, ...]:
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").lower()
+    return tuple(sorted(set(re.findall(r"[a-z]{3,}", text))))
+
+
+def answers_for(methods=METHODS, seed: int = 1) -> dict[str, dict[str, str]]:
+    """Answers a student might write: options for the short questions, and for the free-text
+    ones words drawn at random (seeded) from the README, so that two students' answers share
+    no phrase (real students' answers differ; copies are made on purpose)."""
+    rng = random.Random(seed)
+    words = _vocabulary()
+
+    def text(low: int, high: int) -> str:
+        return " ".join(rng.choices(words, k=rng.randint(low, high)))
+
+    return {
+        m: {
+            "what_it_highlights": f"my answer: {text(8, 14)}.",  # "my answer": see test_bad_files
+            "on_the_object": rng.choice(("yes", "partly", "no", "mostly", "hardly")),
+            "noise_level": rng.choice(("low", "medium", "high")),
+            "would_you_trust_it": rng.choice(("Yes", "Partly", "No")) + ": " + text(6, 12) + ".",
+        }
+        for m in methods
+    }
+
+
+def own_photo(folder: Path, seed: int, base: str = "espresso") -> Path:
+    """A student's own photo: a bundled one shifted and noised (seeded), saved as PNG."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    pixels = load_image(sample_image(base), size=SIZE)
+    pixels = np.roll(pixels, int(rng.integers(1, SIZE - 1)), axis=int(rng.integers(0, 2)))
+    pixels = np.clip(pixels + rng.normal(0, 8, pixels.shape), 0, 255).astype(np.uint8)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"photo_{seed}.png"
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def build(
+    folder,
+    methods=METHODS,
+    class_index=967,
+    image="espresso",
+    answers=True,
+    seed: int = 1,
+    photo: Path | None = None,
+) -> Path:
+    """A submission folder written by the report itself (synthetic maps), answered unless
+    ``answers=False`` (``answers`` may also be the answers). ``photo``: the student's own
+    photo file (default: the bundled ``image``); ``seed``: their maps and answers."""
+    path = Path(photo) if photo is not None else sample_image(image)
+    if answers is True:
+        answers = answers_for(methods, seed)
     write_submission(
         folder,
         load_image(path, size=SIZE),
         class_index,
-        results_for(methods),
+        results_for(methods, seed),
         image_path=path,
-        image_source=f"bundled sample '{image}'",
+        image_source=f"file {path.name}" if photo is not None else f"bundled sample '{image}'",
         model_name="efficientnet_lite0",
         model_why="test",
         top5=[(class_index, "x", 0.9)],
-        answers=(
-            {m: dict.fromkeys(QUALITATIVE_COLUMNS, f"my answer about {m}") for m in methods}
-            if answers
-            else None
-        ),
+        random_map=RANDOM_MAP,
+        answers=answers or None,
     )
     return Path(folder)
+
+
+def rerun(folder: Path, methods=METHODS, fast: bool = True, seed: int = 7, photo=None, **kw):
+    """Run the methods again over a folder (``fast``: the fast settings and metric steps),
+    as a re-run of ``explain`` does: maps and numbers replaced, answers kept."""
+    path = Path(photo) if photo is not None else sample_image("espresso")
+    write_submission(
+        folder, load_image(path, size=SIZE), 967, results_for(methods, seed, fast, (0.15, 0.45)),
+        image_path=path, model_name="efficientnet_lite0", model_why="test",
+        random_map={**RANDOM_MAP, "metric_steps": FAST_METRIC_STEPS if fast else METRIC_STEPS},
+        **kw,
+    )  # fmt: skip
+    return folder
 
 
 # --------------------------------------------------------------------------- damages
@@ -215,6 +292,111 @@ def make_class(out: Path, n: int = 100, template: Path | None = None) -> dict[st
             expected[f"{student}.zip"] = "unsafe_file" if kind == "zip_slip" else None
         else:
             expected[student] = make_submission(out / student, kind, template)
+    return expected
+
+
+# ------------------------------------------------------- a class an instructor must trust
+
+#: Methods of the acceptance class (four keep it fast; the rules do not depend on them).
+CLASS_METHODS = ("grad_cam", "vanilla_gradients", "integrated_gradients", "occlusion")
+
+
+def _answers_edited(answers: dict) -> dict:
+    """A copy of someone's answers, lightly disguised (case, a word added)."""
+    return {
+        m: {c: (t.lower() + " indeed" if len(t.split()) > 3 else t) for c, t in row.items()}
+        for m, row in answers.items()
+    }
+
+
+def _edit_rows(folder: Path, change: Callable[[list[dict]], None], **style) -> None:
+    from helpers.assignment.table import fill_answers
+
+    rows = _rows(folder)
+    change(rows)
+    _write_rows(folder, rows, **style)
+    fill_answers(folder)  # comparison.md in step, as `python -m helpers.report` does
+
+
+def _row(rows: list[dict], method: str) -> dict:
+    return next(r for r in rows if r["method"] == method)
+
+
+def make_trust_class(out: Path, genuine: int = 22) -> dict[str, dict]:
+    """A class of ``genuine`` + 20 entries: genuine students (each their own photo, maps and
+    answers), and every way a submission can mislead a grader, once or more. Returns
+    ``{entry: {"kinds": problem kinds expected (empty: complete), "copies": {column:
+    names}}}``; entries whose copies are not given must have none."""
+    from helpers.assignment.table import fill_answers
+
+    out.mkdir(parents=True, exist_ok=True)
+    photos = out.parent / f"{out.name}_photos"
+    m = CLASS_METHODS
+    expected: dict[str, dict] = {}
+
+    def student(name, seed, kinds=(), copies=None, **kw):
+        kw.setdefault("photo", own_photo(photos, seed))
+        build(out / name, m, seed=seed, **kw)
+        expected[name] = {"kinds": set(kinds), "copies": copies or {}}
+        return out / name
+
+    for i in range(genuine):
+        student(f"genuine_{i:02d}", 100 + i)
+    # numbers typed by hand
+    f = student("typed_scores", 200, {"edited_numbers"})
+    _edit_rows(f, lambda rows: _row(rows, "grad_cam").update(deletion_auc="0.001",
+                                                               insertion_auc="0.999"))
+    f = student("typed_line_to_beat", 201, {"edited_numbers"})
+    _edit_rows(f, lambda rows: _row(rows, "random_map").update(insertion_auc="0,01",
+                                                                deletion_auc="0,2"),
+               delimiter=";", encoding="cp1252")  # fmt: skip
+    f = student("typed_settings", 202, {"edited_numbers"})
+    _edit_rows(f, lambda rows: _row(rows, "occlusion").update(settings="patch=8, stride=4"))
+    # answers that are not answers
+    f = student("placeholder_x", 210, {"placeholder_answers"})
+    fill_answers(f, {k: dict.fromkeys(QUALITATIVE_COLUMNS, "x") for k in m})
+    f = student("placeholder_mixed", 211, {"placeholder_answers"})
+    fill_answers(f, {"grad_cam": {"noise_level": "TODO"}, "occlusion": {"on_the_object": "..."},
+                     "vanilla_gradients": {"what_it_highlights": "Which parts of the image "
+                                           "does the map light up?"}})  # fmt: skip
+    f = student("placeholder_same", 212, {"placeholder_answers"})
+    fill_answers(f, {k: dict.fromkeys(QUALITATIVE_COLUMNS, "see the grid") for k in m})
+    # re-runs over answers
+    f = student("stale_fast_rerun", 220, {"stale_answers"})
+    rerun(f, m, fast=True, seed=1220, photo=own_photo(photos, 220))
+    f = student("stale_then_updated", 221)
+    rerun(f, m, fast=True, seed=1221, photo=own_photo(photos, 221))
+    fill_answers(f, answers_for(m, seed=9221))
+    f = student("rerun_same_settings", 222)
+    rerun(f, m, fast=False, seed=222, photo=own_photo(photos, 222))
+    # copies
+    trio = ("copy_1", "copy_2", "copy_3")
+    base = build(photos / "copied", m, seed=230, photo=own_photo(photos, 230))
+    for name in trio:
+        shutil.copytree(base, out / name)
+        others = {o for o in trio if o != name}
+        expected[name] = {"kinds": set(), "copies": {
+            "same_photo_as": others, "same_maps_as": others, "similar_answers_as": others}}
+    source = student("answers_source", 240, copies={"similar_answers_as": {"answers_copier"}})
+    copied = _answers_edited(answers_for(m, seed=240))
+    student("answers_copier", 241, answers=copied,
+            copies={"similar_answers_as": {"answers_source"}})  # fmt: skip
+    assert source.is_dir()
+    for name, other in (("bundled_a", "bundled_b"), ("bundled_b", "bundled_a")):
+        f = student(name, 250, photo=None, copies={"same_photo_as": {other},
+                                                   "same_maps_as": {other}})  # fmt: skip
+        fill_answers(f, answers_for(m, seed=251 if name == "bundled_b" else 250))
+    # files changed after the run, and what is not a submission
+    f = student("map_replaced", 260, {"changed_file"})
+    np.save(f / "grad_cam.npy", np.load(f / "grad_cam.npy")[::-1].copy())
+    f = student("no_run_record", 261, {"missing_run_record"})
+    (f / "run.json").unlink()
+    staging = student("zipped", 262)
+    zip_folder(staging, out / "zipped.zip")
+    shutil.rmtree(staging)
+    (out / "zipped_essay.pdf").write_bytes(b"%PDF-1.4 my answers are in this essay\n")
+    expected["zipped_essay.pdf"] = {"kinds": {"not_a_submission"}, "copies": {}}
+    expected["zipped.zip"] = expected.pop("zipped")
     return expected
 
 

@@ -12,18 +12,13 @@ import pytest
 from PIL import Image
 
 from helpers.assignment.rules import CSV_FILE, MARKDOWN_FILE
-from helpers.assignment.table import fill_answers
+from helpers.assignment.table import fill_answers, read_table
 from helpers.check_submission import check_submission, inspect_submission
 from helpers.methods.registry import METHODS as REGISTRY
 from helpers.paths import PROJECT_ROOT
 from tests.submission_factory import SIZE, build
 
 METHODS = tuple(REGISTRY)
-
-
-
-
-
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +82,15 @@ def test_empty_and_placeholder_answers_are_listed_per_row(copy):
     cells.row_of("smoothgrad")[cells.column("noise_level")] = ""
     write_table_file(copy / "comparison.csv", cells)
     fill_answers(copy, {"occlusion": {"on_the_object": "TODO"}})
-    problems = check_submission(copy)
-    assert [p.kind for p in problems] == ["empty_answers", "empty_answers"]
+    result = inspect_submission(copy)
+    problems = result.problems
+    assert [p.kind for p in problems] == ["empty_answers", "placeholder_answers"]
     assert "table row smoothgrad: no answer yet for noise_level" in problems[0].message
-    assert "table row occlusion: no answer yet for on_the_object" in problems[1].message
+    assert (
+        "table row occlusion: placeholders, not answers (not counted as filled): "
+        "on_the_object 'TODO' (a placeholder word)" in problems[1].message
+    )
+    assert result.answers_filled == result.answers_total - 2
 
 
 def test_an_unanswered_template_fails_only_for_its_answers(tmp_path):
@@ -167,7 +167,8 @@ def test_missing_tables_manifest_and_grid(copy):
 
 def test_hand_edited_csv_needs_the_markdown_rewritten(copy):
     text = (copy / CSV_FILE).read_text()
-    (copy / CSV_FILE).write_text(text.replace("my answer about occlusion", "edited by hand", 1))
+    answer = read_table(copy).set_index("method").loc["occlusion", "what_it_highlights"]
+    (copy / CSV_FILE).write_text(text.replace(answer, "edited by hand", 1))
     problems = check_submission(copy)
     assert [p.kind for p in problems] == ["stale_markdown"]
     assert "occlusion: what_it_highlights" in problems[0].message
@@ -226,3 +227,18 @@ def test_checker_does_not_import_tensorflow():
         [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_every_problem_kind_is_explained_in_instructors_md():
+    import re
+
+    source = "".join(p.read_text() for p in (PROJECT_ROOT / "helpers" / "assignment").glob("*.py"))
+    kinds = set(re.findall(r'\.add\(\s*"(\w+)"', source)) | set(
+        re.findall(r'open_(?:inside|required)\([^)]*?"(\w+)"', source, re.S)
+    )
+    kinds |= {"missing_grid", "missing_input", "missing_manifest"}  # names made in code
+    table = (PROJECT_ROOT / "INSTRUCTORS.md").read_text(encoding="utf-8")
+    table = table[table.index("**In a submission**") :]
+    assert len(kinds) > 20
+    missing = sorted(k for k in kinds if f"`{k}`" not in table)
+    assert not missing, f"INSTRUCTORS.md's table of problem kinds lacks {missing}"

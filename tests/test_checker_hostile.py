@@ -398,7 +398,7 @@ def test_an_unexpected_failure_is_a_problem(copy, monkeypatch):
     def boom(*args):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(checker, "_check_maps", boom)
+    monkeypatch.setattr(checker, "check_maps", boom)
     problems = inspect_submission(copy).problems
     assert [p.kind for p in problems] == ["checker_error"]
     assert "RecursionError: 'maximum recursion depth exceeded'" in problems[0].message

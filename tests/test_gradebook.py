@@ -81,6 +81,8 @@ def test_rows_carry_class_methods_and_answers(graded):
     cat = rows["student_007_cat_class"]
     assert (cat["class_index"], cat["class_name"]) == ("281", "tabby")
     assert rows["student_014_zip_good"]["source"] == "zip"
+    assert good["source"] == "folder"
+    assert rows["student_017_plain_file.txt"]["source"] == "txt file"
     assert rows["student_017_plain_file.txt"]["problem_kinds"] == "not_a_submission"
     assert "a path outside the zip's folder" in rows["student_016_zip_slip"]["problems"]
 

@@ -43,13 +43,13 @@ def test_find_class_ignores_case_spaces_underscores(query):
     assert find_class(query)[0] == (285, "Egyptian_cat")
 
 
-def test_find_class_ranks_whole_words_then_word_starts_then_substrings():
+def test_find_class_gives_only_whole_word_matches_when_there_are_some():
     found = find_class("cat", max_results=50)
     # whole word, in any of a class's names: tabby (its synonym 'tabby cat'), tiger, Persian,
-    # Siamese, Egyptian, Madagascar cat, lesser panda ('cat bear'); then word starts
-    # (bullfrog's 'Rana catesbeiana', oystercatcher's 'oyster catcher', catamaran); then names
-    # that merely contain 'cat'; close misspellings ('crate') come last.
-    assert found[:7] == [
+    # Siamese, Egyptian, Madagascar cat, lesser panda ('cat bear'); word starts (catamaran,
+    # 'oyster catcher'), names that merely contain 'cat' (polecat) and close misspellings
+    # ('crate') are cut.
+    assert found == [
         (281, "tabby"),
         (282, "tiger_cat"),
         (283, "Persian_cat"),
@@ -58,9 +58,32 @@ def test_find_class_ranks_whole_words_then_word_starts_then_substrings():
         (383, "Madagascar_cat"),
         (387, "lesser_panda"),
     ]
-    assert (484, "catamaran") in found[7:12]
-    assert {(143, "oystercatcher"), (358, "polecat")} <= set(found[7:])
-    assert found[-1] == (519, "crate")
+
+
+@pytest.mark.parametrize(
+    "query, expected, not_offered",
+    [
+        ("tie", [(451, "bolo_tie"), (457, "bow_tie"), (906, "Windsor_tie")],
+         ["tiger", "Scotch_terrier", "tiger_cat"]),
+        ("cup", [(968, "cup"), (647, "measuring_cup")], ["cupboard"]),
+        ("crane", [(134, "crane"), (517, "crane")], ["crate", "cranes"]),
+        ("fox", [(188, "wire-haired_fox_terrier"), (277, "red_fox"), (278, "kit_fox"),
+                 (279, "Arctic_fox"), (280, "grey_fox"), (335, "fox_squirrel")], ["foxhound"]),
+        ("uniform", [(652, "military_uniform")], []),
+        ("sax", [(776, "sax")], ["saxophone"]),
+    ],
+)  # fmt: skip
+def test_whole_word_matches_cut_partial_and_fuzzy_extras(query, expected, not_offered):
+    found = find_class(query)
+    assert found == expected
+    assert not {name for _, name in found} & set(not_offered)
+
+
+def test_without_a_whole_word_partial_matches_and_misspellings_are_offered():
+    assert find_class("espress") == [(550, "espresso_maker"), (967, "espresso")]  # word starts
+    assert (484, "catamaran") in find_class("catam")
+    assert find_class("atamara")[0] == (484, "catamaran")  # inside a name
+    assert (954, "banana") in find_class("bananna")  # a misspelling
 
 
 @pytest.mark.parametrize("query", ["tabby cat", "Tabby-Cat", "tabby", "cat"])

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from helpers.assignment.choices import default_out_dir, folder_name, prediction_check
 from helpers.assignment.cli import report_main as main
@@ -14,6 +15,7 @@ from helpers.assignment.rules import (
     CSV_FILE,
     MARKDOWN_FILE,
     QUALITATIVE_COLUMNS,
+    RANDOM_ROW,
     TABLE_COLUMNS,
     ReportError,
 )
@@ -24,7 +26,9 @@ from helpers.assignment.table import (
     comparison_table,
     fill_answers,
     markdown_table,
+    method_rows,
     parse_markdown_table,
+    random_scores,
     read_table,
     unanswered,
 )
@@ -146,8 +150,10 @@ def test_report_writes_maps_table_grid_and_manifest(made, lite0, espresso):
 
     report, lines = made
     out = report.out_dir
-    assert [line.split()[1] for line in lines[: len(FAST_METHODS)]] == list(FAST_METHODS)
-    assert lines[0].startswith("[1/4] grad_cam")
+    assert lines[0].startswith("the line to beat: a random map scores deletion AUC ")
+    runs = lines[1 : len(FAST_METHODS) + 1]
+    assert [line.split()[1] for line in runs] == list(FAST_METHODS)
+    assert runs[0].startswith("[1/4] grad_cam") and "the random map" in runs[0]
     for method in FAST_METHODS:
         display = np.load(out / f"{method}.npy")
         assert display.shape == (224, 224) and display.dtype == np.float32
@@ -155,10 +161,20 @@ def test_report_writes_maps_table_grid_and_manifest(made, lite0, espresso):
     for method in ("vanilla_gradients", "integrated_gradients"):
         assert np.load(out / f"{method}_attributions.npy").shape == (224, 224, 3)
     assert not (out / "grad_cam_attributions.npy").exists()
-    np.testing.assert_allclose(np.load(out / "grad_cam.npy"), grad_cam(lite0, espresso, 967))
+    # The model saw the photo as whole pixel values, exactly what input.png holds.
+    assert np.abs(report.image - espresso).max() <= 0.5
+    saved_input = np.asarray(Image.open(out / "input.png"), np.float32)
+    np.testing.assert_array_equal(saved_input, report.image)
+    np.testing.assert_allclose(np.load(out / "grad_cam.npy"), grad_cam(lite0, report.image, 967))
     assert (out / "comparison_grid.png").is_file() and (out / "input.png").is_file()
 
-    table = read_table(out)
+    full = read_table(out)
+    assert list(full["method"]) == [*FAST_METHODS, RANDOM_ROW]  # the line to beat, last
+    assert random_scores(full) == pytest.approx(
+        {k: report.manifest["random_map"][k] for k in ("deletion_auc", "insertion_auc")},
+        abs=1e-5,
+    )
+    table = method_rows(full)
     assert list(table["method"]) == list(FAST_METHODS)
     gaps = table.set_index("method")["ig_completeness_gap"]
     assert gaps.isna().sum() == 3
@@ -182,13 +198,13 @@ def test_report_writes_maps_table_grid_and_manifest(made, lite0, espresso):
 def test_answers_are_written_kept_on_rerun_and_stale_maps_removed(made, espresso):
     report, _ = made
     out = report.out_dir
-    answers = {m: dict.fromkeys(QUALITATIVE_COLUMNS, f"answer for {m}") for m in FAST_METHODS}
+    answers = {m: {c: f"{c} answer for {m}" for c in QUALITATIVE_COLUMNS} for m in FAST_METHODS}
     answers["grad_cam"]["noise_level"] = "None"  # text, not a missing value
     table = fill_answers(out, answers)
     assert unanswered(table) == []
     assert read_table(out).set_index("method").loc["grad_cam", "noise_level"] == "None"
     assert parse_markdown_table((out / MARKDOWN_FILE).read_text())[1]["on_the_object"] == (
-        "answer for vanilla_gradients"
+        "on_the_object answer for vanilla_gradients"
     )
     with pytest.raises(ReportError, match="not in the table"):
         fill_answers(out, {"smoothgrad": {"noise_level": "low"}})
@@ -199,7 +215,7 @@ def test_answers_are_written_kept_on_rerun_and_stale_maps_removed(made, espresso
     write_submission(out, espresso, 967, fewer, progress=messages.append)
     assert any("kept your answers" in m for m in messages)
     again = read_table(out)
-    assert list(again["method"]) == list(FAST_METHODS)
+    assert list(again["method"]) == [*FAST_METHODS, RANDOM_ROW]  # the random row kept too
     assert unanswered(again) == []
     assert (out / "occlusion.png").exists() and (out / "occlusion.npy").exists()
     # ... unless asked to replace them: then the old maps go and the table is backed up.
@@ -240,3 +256,71 @@ def test_choose_image_takes_a_bundled_name_a_path_or_upload_in_colab(tmp_path, m
         choose_image("upload")
     with pytest.raises(ReportError, match="is a folder"):
         choose_image(tmp_path)
+
+
+@pytest.mark.parametrize("count", [6, 7, len(METHODS)])
+def test_no_grid_title_is_wider_than_its_panel(count):
+    """Six methods or more once clipped IG's title ("ated Gradients (gap 3%, 128 steps)...")."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.assignment.grid import grid_figure
+
+    results = fake_results(METHODS[:count], size=32)
+    for signed in (False, True):
+        if "integrated_gradients" in results:
+            results["integrated_gradients"].completeness = SimpleNamespace(
+                relative_gap=0.0312, steps=128, converged=True
+            )
+        fig = grid_figure(np.zeros((32, 32, 3), np.float32), results, "class 652 military_uniform, "
+                          "efficientnet_lite0", signed_maps=signed)  # fmt: skip
+        renderer = fig.canvas.get_renderer()
+        titled = [ax for ax in fig.axes if ax.get_title()]
+        assert len(titled) == count + 1  # the photo and every map
+        for ax in titled:
+            title, panel = ax.title.get_window_extent(renderer), ax.get_window_extent(renderer)
+            assert title.width <= panel.width + 0.5, (ax.get_title(), title.width, panel.width)
+            assert title.x0 >= 0 and title.x1 <= fig.bbox.width  # inside the figure
+        plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "command, said",
+    [
+        ("python -m helpers.explain espresso --class 967", "by `python -m helpers.explain esp"),
+        (None, "by `make_report` (notebook 11)"),
+    ],
+)
+def test_the_markdown_says_what_made_the_folder(tmp_path, command, said):
+    write_submission(tmp_path, np.zeros((8, 8, 3), np.float32), 967, fake_results(("grad_cam",)),
+                     command=command)  # fmt: skip
+    text = (tmp_path / MARKDOWN_FILE).read_text()
+    assert said in text and "with `helpers.report`" not in text
+    assert main([str(tmp_path)]) == 0  # rewritten by helpers.report: the origin stays
+    assert said in (tmp_path / MARKDOWN_FILE).read_text()
+
+
+def test_fit_titles_wraps_a_title_wider_than_its_panel():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.assignment.grid import fit_titles
+
+    fig, axes = plt.subplots(1, 4, figsize=(8, 2))
+    long = "Integrated Gradients (gap 3%, 128 steps) |magnitude| and a few more words"
+    axes[1].set_title(long)
+    renderer = fig.canvas.get_renderer()
+
+    def widths():
+        ax = axes[1]
+        return ax.title.get_window_extent(renderer).width, ax.get_window_extent(renderer).width
+
+    assert widths()[0] > widths()[1]
+    fit_titles(fig)
+    assert axes[1].get_title().replace("\n", " ") == long  # wrapped at spaces, nothing lost
+    assert widths()[0] <= widths()[1]
+    plt.close(fig)

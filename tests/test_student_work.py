@@ -44,14 +44,15 @@ def make_folder(out: Path, methods=ALL, image=IMAGE, class_index=967, **kwargs):
 
 
 def save_as_spreadsheet(out: Path, encoding="utf-8", sep=",", bom=False, decimal_comma=False,
-                        extra=None, answers=ANSWER, newline="\r\n"):  # fmt: skip
-    """Rewrite comparison.csv the way a spreadsheet program saves it, answers filled in."""
+                        extra=None, answers=ANSWER, newline="\r\n", vary=False):  # fmt: skip
+    """Rewrite comparison.csv the way a spreadsheet program saves it, answers filled in
+    (``vary``: each row's answers end with its method, as different answers would)."""
     with open(out / CSV_FILE, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     header, body = rows[0], rows[1:]
     for row in body:
         for column, text in answers.items():
-            row[header.index(column)] = text
+            row[header.index(column)] = text + (f" ({row[0]})" if vary else "")
         if decimal_comma:
             row[2:6] = [c.replace(".", ",") for c in row[2:6]]
     if extra:
@@ -397,12 +398,13 @@ def test_explain_and_report_end_to_end_keep_a_spreadsheet_edited_table(tmp_path,
     first = _run("helpers.explain", espresso, *common, "--methods", "grad_cam,gxi,vanilla",
                  timeout=600)  # fmt: skip
     assert first.returncode == 0, first.stderr[-2000:]
-    save_as_spreadsheet(out, encoding="cp1252", sep=";", decimal_comma=True, extra="notes")
+    save_as_spreadsheet(out, encoding="cp1252", sep=";", decimal_comma=True, extra="notes",
+                        vary=True)  # fmt: skip
     expected = answers_of(out)
     again = _run("helpers.explain", espresso, *common, "--methods", "grad_cam", timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "kept the maps, rows and answers of gradient_x_input, vanilla_gradients" in again.stdout
-    assert answers_of(out) == expected and len(expected) == 3
+    assert answers_of(out) == expected and len(expected) == 4  # 3 methods, the random row
     assert (out / CSV_FILE).read_bytes().decode("cp1252").startswith("method;settings;")
     manifest = json.loads((out / "submission.json").read_text())
     assert manifest["methods"] == ["grad_cam", "gradient_x_input", "vanilla_gradients"]

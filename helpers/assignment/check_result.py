@@ -11,6 +11,8 @@ from pathlib import Path
 
 from .safe_files import UnsafeFileError, inside
 
+AUC_COLUMNS = ("deletion_auc", "insertion_auc")
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -35,6 +37,34 @@ class CheckResult:
     methods: list[str] = field(default_factory=list)  # methods whose maps are readable
     answers_filled: int = 0  # qualitative cells answered, over the table's known methods
     answers_total: int = 0
+    # What the gradebook and --verify read (never printed whole):
+    table_methods: list[str] = field(default_factory=list)  # known methods of the table
+    rows: list[dict[str, str]] = field(default_factory=list)  # comparison.csv as read
+    random_map: dict[str, float] | None = None  # the random row's scores, as in the table
+    file_hashes: dict[str, str] = field(default_factory=dict)  # SHA-256 of input and maps
+    answers: dict[tuple[str, str], str] = field(default_factory=dict)  # real answers
+    photo: str = ""  # "bundled <name>" when the photo is one of the course's samples
+    verified: str = ""  # what --verify did (empty when it did not run)
+
+    @property
+    def beats_random(self) -> list[str]:
+        """Methods whose table scores beat the random map's on both (lower deletion AUC,
+        higher insertion AUC)."""
+        from .table_file import parse_number
+
+        if not self.random_map:
+            return []
+        beaten = []
+        for row in self.rows:
+            method = (row.get("method") or "").strip()
+            deletion, insertion = (parse_number(row.get(c, "")) for c in AUC_COLUMNS)
+            if (
+                method in self.table_methods
+                and deletion < self.random_map["deletion_auc"]
+                and insertion > self.random_map["insertion_auc"]
+            ):
+                beaten.append(method)
+        return beaten
 
     @property
     def complete(self) -> bool:
@@ -51,6 +81,15 @@ class CheckResult:
             lines.append(f"  class: {self.class_index} {self.class_name}")
         if self.methods:
             lines.append(f"  methods with readable maps: {', '.join(self.methods)}")
+        if self.random_map:
+            r = self.random_map
+            lines.append(
+                f"  the line to beat: the random map scores deletion AUC {r['deletion_auc']:.3f}"
+                f", insertion AUC {r['insertion_auc']:.3f}; beaten on both by: "
+                f"{', '.join(self.beats_random) or 'none'}"
+            )
+        if self.verified:
+            lines.append(f"  --verify: {self.verified}")
         lines += [f"  note: {note}" for note in self.notes]
         if self.complete:
             lines.append(

@@ -41,12 +41,12 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from ..data.images import SAMPLE_IMAGES
 from ..data.labels import NUM_CLASSES, class_names
 from ..methods.registry import METHODS
 from .check_result import CheckResult, Problem, open_inside, open_required, short
+from .map_checks import check_maps, check_png, hash_files
+from .provenance import check_run_record
 from .rules import (
     BIG_CATS,
     CAT_RULE,
@@ -58,7 +58,8 @@ from .rules import (
     MIN_METHODS,
     REQUIRED_METHOD,
 )
-from .safe_files import UnsafeFileError, read_json, read_npy
+from .run import default_methods
+from .safe_files import UnsafeFileError, read_json
 from .safe_zip import ZipRefusedError, extract_zip, submission_root
 from .table_checks import PLACEHOLDERS, check_markdown, check_table, known_method, read_csv
 
@@ -75,14 +76,17 @@ __all__ = [
     "submission_problems",
 ]
 
-MAX_PNG_BYTES = 20_000_000
-MAX_PNG_PIXELS = 4096 * 4096
 MAX_ENTRIES = 2000  # files looked at in one folder
 
 
 @lru_cache(maxsize=1)
+def _sample_photos() -> dict[str, str]:
+    """SHA-256 of each bundled photo -> its name."""
+    return {hashlib.sha256(p.read_bytes()).hexdigest(): n for n, p in SAMPLE_IMAGES.items()}
+
+
 def _cat_photo_sha256() -> str:
-    return hashlib.sha256(SAMPLE_IMAGES["cat"].read_bytes()).hexdigest()
+    return next(sha for sha, name in _sample_photos().items() if name == "cat")
 
 
 def _check_manifest(folder: Path, result: CheckResult) -> dict:
@@ -132,84 +136,14 @@ def _check_manifest(folder: Path, result: CheckResult) -> dict:
             f"the image is the workshop's cat photo ({SAMPLE_IMAGES['cat'].name}): the "
             "assignment asks for a photo of your own class, not of a cat",
         )
+    if isinstance(image.get("sha256"), str) and image["sha256"] in _sample_photos():
+        result.photo = f"bundled {_sample_photos()[image['sha256']]}"
     if manifest.get("class_in_top5") is False:
         result.notes.append(
             "the class is not among the model's top-5 for this image (allowed, but say so "
             "in your answers)"
         )
     return manifest
-
-
-def _check_png(path: Path) -> tuple[tuple[int, int] | None, str | None]:
-    """(height, width) of a readable PNG, or an error text. Size and pixels are bounded."""
-    from PIL import Image
-
-    try:
-        size = path.stat().st_size
-        if size > MAX_PNG_BYTES:
-            limit = MAX_PNG_BYTES // 10**6
-            return None, f"it is {size / 1e6:.0f} MB, more than the {limit} MB allowed"
-        with Image.open(path) as img:
-            kind = img.format
-            if kind != "PNG":
-                return None, f"it is a {kind} file, not a PNG"
-            if img.width * img.height > MAX_PNG_PIXELS:
-                return None, f"it is {img.width}x{img.height} pixels, more than allowed"
-            img.load()
-            return (img.height, img.width), None
-    except Exception as exc:  # Pillow raises many types on corrupt files; report them all
-        return None, f"{type(exc).__name__}: {str(exc).replace(str(path), path.name)}"
-
-
-def _check_npy(path: Path, channels: bool) -> tuple[tuple[int, int] | None, str | None]:
-    expected = 3 if channels else 2
-    try:
-        values = read_npy(path, ndim=(expected,))
-    except (UnsafeFileError, OSError) as exc:
-        return None, str(exc)
-    if channels and values.shape[-1] != 3:
-        return None, f"expected (H, W, 3) attributions, got shape {values.shape}"
-    if not np.all(np.isfinite(values)):
-        return None, "it holds NaN or infinite values"
-    return values.shape[:2], None
-
-
-def _check_maps(folder: Path, methods: list[str], result: CheckResult) -> None:
-    for method in methods:  # only names from METHODS reach here: never a path from the file
-        names = f"{method}.png", f"{method}.npy"
-        png, npy = (open_inside(folder, n, result, "corrupt_map") for n in names)
-        missing = [n for n, p in zip(names, (png, npy), strict=True) if p is None]
-        if missing:
-            if not any(
-                p.kind == "corrupt_map" and p.message.startswith(missing[0])
-                for p in result.problems
-            ):
-                result.add("missing_map", f"{method}: {' and '.join(missing)} missing")
-            continue
-        png_size, png_error = _check_png(png)
-        npy_size, npy_error = _check_npy(npy, channels=False)
-        if png_error:
-            result.add("corrupt_map", f"{names[0]} is not a readable PNG ({png_error})")
-        if npy_error:
-            result.add("corrupt_map", f"{names[1]} is not a readable map ({npy_error})")
-        if png_error or npy_error:
-            continue
-        if png_size != npy_size:
-            result.add(
-                "corrupt_map",
-                f"{names[0]} is {png_size[0]}x{png_size[1]} but {names[1]} is "
-                f"{npy_size[0]}x{npy_size[1]}: they come from different runs",
-            )
-            continue
-        raw_name = f"{method}_attributions.npy"
-        if (raw := open_inside(folder, raw_name, result, "corrupt_map")) is not None:
-            _, raw_error = _check_npy(raw, channels=True)
-            if raw_error:
-                result.add("corrupt_map", f"{raw_name} is not readable ({raw_error})")
-                continue
-        elif any(p.message.startswith(raw_name) for p in result.problems):
-            continue
-        result.methods.append(method)
 
 
 def _folder_names(folder: Path, result: CheckResult) -> list[str]:
@@ -238,7 +172,7 @@ def _inspect_folder(folder: Path, result: CheckResult) -> None:
             methods = sorted(m for m in METHODS if f"{m}.npy" in names)
     methods = list(dict.fromkeys(methods))
     check_markdown(folder, rows, result)
-    _check_maps(folder, methods, result)
+    check_maps(folder, methods, result)
 
     if REQUIRED_METHOD not in methods:
         result.add(
@@ -248,7 +182,7 @@ def _inspect_folder(folder: Path, result: CheckResult) -> None:
         )
     if len(result.methods) < MIN_METHODS:
         shown = ", ".join(result.methods) or "none"
-        others = [m for m in METHODS if m not in result.methods][:3]
+        others = [m for m in default_methods() if m not in result.methods][:3]
         result.add(
             "too_few_methods",
             f"only {len(result.methods)} method(s) with readable maps ({shown}); at least "
@@ -260,19 +194,26 @@ def _inspect_folder(folder: Path, result: CheckResult) -> None:
             if not any(p.message.startswith(name) for p in result.problems):
                 kind = "missing_grid" if name == GRID_FILE else "missing_input"
                 result.add(kind, f"{name} ({what}) is missing")
-        elif (error := _check_png(path)[1]) is not None:
+        elif (error := check_png(path)[1]) is not None:
             result.add("corrupt_map", f"{name} is not a readable PNG ({error})")
     known = {f"{m}.png" for m in methods} | {GRID_FILE, INPUT_FILE}
     extra = [n for n in names if n.endswith(".png") and n not in known]
     if extra:
         result.notes.append(f"not in the table (ignored): {', '.join(map(short, extra[:10]))}")
+    maps = [f"{m}{end}" for m in methods for end in (".png", ".npy", "_attributions.npy")]
+    hash_files(folder, [INPUT_FILE, *(n for n in maps if n in names)], result)
+    if rows is not None:
+        result.rows = rows
+        check_run_record(folder, rows, result)
 
 
-def inspect_submission(folder: str | Path) -> CheckResult:
+def inspect_submission(folder: str | Path, verify=None) -> CheckResult:
     """Check a submission folder (or a .zip of one); the result lists every problem.
 
     Nothing in the folder is trusted: see the module docstring. An unexpected failure
-    while checking becomes a ``checker_error`` problem, never an exception.
+    while checking becomes a ``checker_error`` problem, never an exception. ``verify``:
+    a :class:`helpers.assignment.verify.Verifier` that also recomputes the scores (it
+    loads the model; ``--verify``).
     """
     folder = Path(folder)
     result = CheckResult(folder)
@@ -285,7 +226,7 @@ def inspect_submission(folder: str | Path) -> CheckResult:
                 return result
             for refused in unpacked.refused:
                 result.add("unsafe_file", f"{folder.name}: member {refused} was not unpacked")
-            _guarded(unpacked.root, result)
+            _guarded(unpacked.root, result, verify=verify)
             result.problems = [  # name the zip, not the temporary folder
                 Problem(p.kind, p.message.replace(str(unpacked.root), str(folder)))
                 for p in result.problems
@@ -294,11 +235,11 @@ def inspect_submission(folder: str | Path) -> CheckResult:
     if not folder.is_dir():
         result.add("no_folder", f"{folder} is not a folder or a .zip file")
         return result
-    _guarded(folder, result, find_root=True)
+    _guarded(folder, result, find_root=True, verify=verify)
     return result
 
 
-def _guarded(folder: Path, result: CheckResult, find_root: bool = False) -> None:
+def _guarded(folder: Path, result: CheckResult, find_root: bool = False, verify=None) -> None:
     try:
         root = folder
         if find_root and not any(os.path.lexists(folder / m) for m in (MANIFEST_FILE, CSV_FILE)):
@@ -306,6 +247,8 @@ def _guarded(folder: Path, result: CheckResult, find_root: bool = False) -> None
             if root != folder:
                 result.notes.append(f"checked the folder inside it: {root.relative_to(folder)}")
         _inspect_folder(root, result)
+        if verify is not None:
+            verify(root, result)
     except (Exception, RecursionError, MemoryError) as exc:  # never a traceback for a student
         result.add(
             "checker_error",
@@ -326,7 +269,10 @@ def check_submission(folder: str | Path) -> list[Problem]:
 submission_problems = check_submission
 
 
-USAGE = "usage: python -m helpers.check_submission DIR_OR_ZIP | --all SUBMISSIONS_DIR --csv FILE"
+USAGE = (
+    "usage: python -m helpers.check_submission DIR_OR_ZIP [--verify] | --all SUBMISSIONS_DIR "
+    "--csv FILE [--verify]"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -345,6 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", nargs="?", help="the submission folder (or .zip)")
     parser.add_argument("--all", metavar="SUBMISSIONS_DIR", help="one folder or zip per student")
     parser.add_argument("--csv", metavar="FILE", help="with --all: the gradebook to write")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="also recompute the deletion/insertion AUCs, the random map's and the IG gap "
+        "from the saved maps and input.png with the model (loads TensorFlow: slower)",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or an error already printed as one line
@@ -354,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--all takes a folder and --csv FILE, and no other folder")
         from .gradebook import main_all  # the gradebook uses this module: imported on demand
 
-        return main_all(Path(args.all), Path(args.csv))
+        return main_all(Path(args.all), Path(args.csv), verify=_verifier(args.verify))
     if args.folder is None or args.csv:
         parser.error("give one submission folder or .zip (or --all DIR --csv FILE)")
     folder = Path(args.folder)
@@ -362,9 +314,21 @@ def main(argv: list[str] | None = None) -> int:
         what = "does not exist" if not folder.exists() else "is not a folder or a .zip file"
         print(f"error: {folder} {what}", file=sys.stderr)
         return 2
-    result = inspect_submission(folder)
+    result = inspect_submission(folder, verify=_verifier(args.verify))
     print(result.report())
     return 0 if result.complete else 1
+
+
+def _verifier(wanted: bool):
+    """A :class:`~helpers.assignment.verify.Verifier` for ``--verify`` (None otherwise)."""
+    if not wanted:
+        return None
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from .verify import Verifier
+
+    return Verifier()
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from .rules import (
     REQUIRED_METHOD,
     ReportError,
 )
-from .run import chosen_methods
+from .run import chosen_methods, default_methods
 
 #: Same as helpers.MODEL_NAMES (a test keeps them equal); repeated here so that a
 #: wrong --model is reported without importing TensorFlow.
@@ -51,7 +51,7 @@ MODEL_CHOICES = ("auto", "vgg16", "efficientnet_lite0")
 PROG = "python -m helpers.explain"
 
 
-class UsageError(Exception):
+class UsageError(ReportError):
     """A wrong argument: reported in one line, exit status 2."""
 
 
@@ -77,9 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--methods",
-        default="all",
-        help=f"comma-separated, or all (default: every method but the variants SmoothGrad², "
-        f"VarGrad and Guided Grad-CAM): {methods_help()}",
+        default=None,
+        help="comma-separated method names, or all (every registered method). Default: "
+        "the methods already in the --out folder's table (a re-run adds no rows), and for "
+        f"a new folder the default set: {', '.join(default_methods())}. "
+        f"Methods (short names): {methods_help()}",
     )
     parser.add_argument(
         "--model",
@@ -140,6 +142,19 @@ def resolve_class_argument(text: str) -> int:
         raise UsageError(f"--class: {exc}") from None
 
 
+def folder_methods(out: Path) -> tuple[str, ...]:
+    """The registered methods in the rows of ``out``'s comparison.csv, in order (none when
+    there is no table, or one that cannot be read: the folder's plan then says why)."""
+    from .safe_files import UnsafeFileError, inside
+    from .table_file import read_table_file
+
+    try:
+        table = read_table_file(inside(out, CSV_FILE))
+    except (FileNotFoundError, UnsafeFileError, ReportError, OSError):
+        return ()
+    return tuple(dict.fromkeys(m for m in table.methods() if m in METHODS))
+
+
 def _check_arguments(args) -> tuple[Path, str, int, tuple[str, ...]]:
     try:
         check_environment()  # every COURSE_* setting, before anything is loaded
@@ -151,12 +166,9 @@ def _check_arguments(args) -> tuple[Path, str, int, tuple[str, ...]]:
         raise UsageError(
             f"unknown model {args.model!r}{hint}; choose one of {', '.join(MODEL_CHOICES)}"
         )
-    try:
-        methods = chosen_methods(args.methods)
-        class_index = resolve_class_argument(args.class_)
-        path, source = choose_image(args.image)
-    except ReportError as exc:
-        raise UsageError(str(exc)) from None
+    methods = chosen_methods(args.methods) if args.methods is not None else ()
+    class_index = resolve_class_argument(args.class_)
+    path, source = choose_image(args.image)
     return path, source, class_index, methods
 
 
@@ -175,11 +187,27 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception as one line: its message (with its type when that says more)."""
+    """An exception as one line: its message; the type is added only for an unexpected
+    one (a bug, where the type helps), never for the errors the tools raise on purpose."""
+    from ..data.labels import ClassIndexError
+
     text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, (ReportError, OSError)):
+    if isinstance(exc, (ReportError, OSError, ImageLoadError, ClassIndexError)):
         return text
     return f"{text} ({type(exc).__name__})"
+
+
+def _methods_for(
+    asked: str | None, out: Path, chosen: tuple[str, ...]
+) -> tuple[tuple[str, ...], str]:
+    """The methods to run and why: as asked; else the folder's own (a re-run adds no
+    rows); else the default set."""
+    if asked is not None:
+        return chosen, "as asked"
+    held = folder_methods(out) if out.is_dir() else ()
+    if held:
+        return held, f"the methods already in {out}; --methods to choose others"
+    return default_methods(), "the default set; --methods all for every method"
 
 
 def _run(argv: list[str] | None) -> int:
@@ -191,6 +219,7 @@ def _run(argv: list[str] | None) -> int:
         except ImageLoadError as exc:
             raise UsageError(str(exc)) from None
         out = Path(args.out) if args.out else default_out_dir(class_index)
+        methods, which = _methods_for(args.methods, out, methods)
         from .folder import plan_folder
 
         plan_folder(out, methods, class_index, image=image, image_path=path, replace=args.replace)
@@ -200,7 +229,7 @@ def _run(argv: list[str] | None) -> int:
 
     name = class_name(class_index)
     print(f"image: {path} ({source}), class: {class_index} {name}")
-    print(f"methods: {', '.join(methods)}{' (fast settings)' if args.fast else ''}")
+    print(f"methods: {', '.join(methods)} ({which}){' (fast settings)' if args.fast else ''}")
     if class_index in DOMESTIC_CATS:
         print("note: this is a domestic cat; the assignment's checker refuses cat classes")
     if REQUIRED_METHOD not in methods or len(methods) < MIN_METHODS:
@@ -217,8 +246,9 @@ def _run(argv: list[str] | None) -> int:
     from ..models.loading import ModelUnavailableError, load_model
     from ..models.scores import top_k
     from .choices import model_reason
-    from .submission import make_report
+    from .submission import make_report, model_input
 
+    image = model_input(image)  # the pixels input.png will hold, as make_report uses them
     try:
         why = model_reason(args.model)
         model = load_model(args.model, verbose=False)
@@ -251,16 +281,54 @@ def _run(argv: list[str] | None) -> int:
     except ReportError as exc:  # e.g. the folder holds another model's maps
         print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    then = " && ".join(course_commands(report.out_dir))
     print(
         f"done in {time.perf_counter() - start:.1f} s. Next: answer the qualitative columns in "
-        f"{report.out_dir / 'comparison.csv'}, then run `python -m helpers.report "
-        f"{report.out_dir}` and `python -m helpers.check_submission {report.out_dir}`."
+        f"{report.out_dir / 'comparison.csv'}, then run: {then}"
     )
     return 0
 
 
 def main() -> None:
     sys.exit(run())
+
+
+def course_commands(out_dir: str | Path, cwd: str | Path | None = None) -> list[str]:
+    """The terminal commands for a folder, as lines that work when typed in ``cwd``.
+
+    ``python -m helpers.<command>`` finds ``helpers`` only from the course folder (the one
+    that holds ``helpers/``): from anywhere else, ``notebooks/`` included, Python stops with
+    "No module named 'helpers'" before any course code runs. So the lines start with a
+    ``cd`` to the course folder when ``cwd`` (default: the working folder) is elsewhere, and
+    name ``out_dir`` relative to it.
+    """
+    from ..paths import PROJECT_ROOT
+
+    here = Path(cwd or Path.cwd()).resolve()
+    folder = Path(out_dir).resolve()
+    try:
+        shown = folder.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        shown = folder.as_posix()
+    lines = [] if here == PROJECT_ROOT else [f"cd {shlex.quote(PROJECT_ROOT.as_posix())}"]
+    lines += [
+        f"python -m helpers.report {shlex.quote(shown)}",
+        f"python -m helpers.check_submission {shlex.quote(shown)}",
+    ]
+    return lines
+
+
+def export_course_path() -> str:
+    """Put the course folder on ``PYTHONPATH`` for commands this process starts, so that a
+    notebook cell's ``!python -m helpers.check_submission results/...`` works from
+    ``notebooks/`` (the kernel itself finds ``helpers`` through the setup cell). Returns
+    the new value."""
+    from ..paths import PROJECT_ROOT
+
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(PROJECT_ROOT) not in parts:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), *parts])
+    return os.environ["PYTHONPATH"]
 
 
 REPORT_USAGE = "python -m helpers.report DIR"
@@ -287,7 +355,7 @@ def report_main(argv: list[str] | None = None) -> int:
 
 
 def _report(args: list[str]) -> int:
-    from .table import fill_answers, unanswered
+    from .table import fill_answers, method_rows, unanswered
 
     if args and args[0] in ("-h", "--help"):
         print(
@@ -304,7 +372,7 @@ def _report(args: list[str]) -> int:
     table = fill_answers(folder)
     missing = unanswered(table)
     print(
-        f"rewrote {folder / MARKDOWN_FILE} ({len(table)} methods, "
-        f"{len(missing)} answers still empty)"
+        f"rewrote {folder / MARKDOWN_FILE} ({len(method_rows(table))} rows, "
+        f"{len(missing)} answers still empty or placeholders)"
     )
     return 0

@@ -19,16 +19,21 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .check_result import short
 from .checker import CheckResult, inspect_submission
+from .copies import COPY_COLUMNS, find_copies
+from .rules import INPUT_FILE
 from .table_file import keep_backup, replace_file
 from .time_budget import TimeBudgetExceeded, time_limit
 
 #: Longest a submission may take to check (a real one takes well under a second).
 SECONDS_PER_SUBMISSION = 20.0
+#: ... and with ``--verify``, which loads the model once (first submission) and runs the
+#: deletion and insertion curves of every map (a few seconds each on 2 CPU cores).
+SECONDS_TO_VERIFY = 600.0
 
 GRADEBOOK_COLUMNS: tuple[str, ...] = (
     "student",
@@ -41,6 +46,10 @@ GRADEBOOK_COLUMNS: tuple[str, ...] = (
     "methods",
     "answers_filled",
     "answers_total",
+    "beats_random",
+    "photo",
+    *COPY_COLUMNS,
+    "verified",
     "notes",
     "source",
 )
@@ -57,6 +66,17 @@ class Entry:
     student: str
     path: Path
     result: CheckResult
+    copies: dict[str, str] = field(default_factory=dict)  # COPY_COLUMNS, by find_copies
+
+    @property
+    def source(self) -> str:
+        """What the student handed in: "folder", "zip", or e.g. "pdf file"."""
+        if self.path.is_dir():
+            return "folder"
+        if self.path.suffix.lower() == ".zip":
+            return "zip"
+        kind = self.path.suffix.lower().lstrip(".")
+        return f"{kind} file" if kind else "file"
 
     def row(self) -> dict[str, object]:
         """The gradebook row (text cells that a spreadsheet would run as a formula get a ')."""
@@ -72,8 +92,12 @@ class Entry:
             "methods": " ".join(r.methods),
             "answers_filled": r.answers_filled,
             "answers_total": r.answers_total,
+            "beats_random": " ".join(r.beats_random),
+            "photo": r.photo or ("own" if INPUT_FILE in r.file_hashes else ""),
+            **{c: self.copies.get(c, "") for c in COPY_COLUMNS},
+            "verified": r.verified,
             "notes": " | ".join(r.notes),
-            "source": "zip" if self.path.suffix.lower() == ".zip" else "folder",
+            "source": self.source,
         }
         return {k: _no_formula(v) for k, v in row.items()}
 
@@ -98,15 +122,18 @@ def submissions(folder: Path) -> list[Path]:
         return sorted(Path(e.path) for e in entries if not e.name.startswith("."))
 
 
-def check_one(path: Path, seconds: float | None = SECONDS_PER_SUBMISSION) -> Entry:
+def check_one(path: Path, seconds: float | None = SECONDS_PER_SUBMISSION, verify=None) -> Entry:
     """Check one entry (folder, zip or stray file) within ``seconds``; never raises for a
-    broken submission: a failure of any kind is a problem in its row."""
+    broken submission: a failure of any kind is a problem in its row. ``verify``: see
+    :func:`~helpers.assignment.checker.inspect_submission`."""
     is_zip = path.suffix.lower() == ".zip" and path.is_file()
     student = printable(path.stem if is_zip else path.name)
     if path.is_dir() or is_zip:
         try:
             with time_limit(seconds):
-                result = inspect_submission(path)
+                result = (
+                    inspect_submission(path, verify=verify) if verify else inspect_submission(path)
+                )
         except TimeBudgetExceeded as exc:
             result = CheckResult(path)
             result.add(
@@ -135,9 +162,11 @@ def grade_all(
     folder: str | Path,
     progress: Callable[[str], None] | None = None,
     seconds: float | None = SECONDS_PER_SUBMISSION,
+    verify=None,
 ) -> list[Entry]:
     """Check every entry of ``folder`` (see :func:`submissions`), in order, each within
-    ``seconds``."""
+    ``seconds`` (:data:`SECONDS_TO_VERIFY` with ``verify``), and note the copies between
+    them (:func:`~helpers.assignment.copies.find_copies`)."""
     from tqdm.auto import tqdm
 
     folder = Path(folder)
@@ -148,10 +177,16 @@ def grade_all(
         paths = submissions(folder)
     except OSError as exc:
         raise GradebookError(f"cannot list {folder} ({exc.strerror or exc})") from None
-    return [
-        check_one(p, seconds)
+    if verify is not None and seconds is not None:
+        seconds = max(seconds, SECONDS_TO_VERIFY)
+    entries = [
+        check_one(p, seconds, verify)
         for p in tqdm(paths, desc="checking submissions", unit="student", disable=None)
     ]
+    copies = find_copies({e.student: e.result for e in entries})
+    for e in entries:
+        e.copies = copies[e.student]
+    return entries
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -187,10 +222,20 @@ def summary(entries: list[Entry], seconds: float) -> str:
         problems = "; ".join(p.message for p in e.result.problems[:3])
         more = len(e.result.problems) - 3
         lines.append(f"  {e.student}: {problems}" + (f" (+{more} more)" if more > 0 else ""))
+    shared = [e for e in entries if any(e.copies.get(c) for c in COPY_COLUMNS)]
+    if shared:
+        lines.append(
+            f"{len(shared)} submission(s) share a photo, maps or near-identical answers with "
+            "another (the gradebook's same_photo_as, same_maps_as and similar_answers_as "
+            "columns name them; no verdict was changed):"
+        )
+        for e in shared:
+            said = "; ".join(f"{c}: {e.copies[c]}" for c in COPY_COLUMNS if e.copies.get(c))
+            lines.append(f"  {e.student} shares {said}")
     return printable("\n".join(lines))
 
 
-def main_all(folder: Path, csv_path: Path) -> int:
+def main_all(folder: Path, csv_path: Path, verify=None) -> int:
     """The ``--all`` command: 0 when every submission is complete, 1 otherwise, 2 on errors."""
     if folder.is_dir() and _inside(csv_path, folder):
         print(
@@ -204,7 +249,7 @@ def main_all(folder: Path, csv_path: Path) -> int:
         return 2
     start = time.perf_counter()
     try:
-        entries = grade_all(folder)
+        entries = grade_all(folder, verify=verify)
     except GradebookError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..methods.registry import METHODS, UnknownMethodError, parse_methods
-from .rules import FAST_METRIC_STEPS, METRIC_STEPS, ReportError
+from .rules import FAST_METRIC_STEPS, METRIC_STEPS, RANDOM_SEED, ReportError
 
 Progress = Callable[[str], None] | None
 
@@ -25,6 +25,18 @@ def chosen_methods(methods: str | Iterable[str] | None) -> tuple[str, ...]:
         return parse_methods(methods)
     except UnknownMethodError as exc:
         raise ReportError(str(exc)) from None
+
+
+def default_methods() -> tuple[str, ...]:
+    """The methods run when none are named: every registered method whose ``by_default``
+    is true (``helpers.explain`` without ``--methods`` on a new folder, ``make_report``
+    with ``methods=None``, notebook 11)."""
+    return parse_methods(None)
+
+
+def opt_in_methods() -> tuple[str, ...]:
+    """The registered methods run only when named (or with ``"all"``)."""
+    return tuple(m for m in METHODS if m not in default_methods())
 
 
 def method_settings(
@@ -51,6 +63,7 @@ class MethodResult:
     completeness: Any = None  # helpers.Completeness for Integrated Gradients
     deletion_auc: float | None = None
     insertion_auc: float | None = None
+    metric_steps: int | None = None  # steps of the deletion and insertion curves
 
     @property
     def ig_completeness_gap(self) -> float | None:
@@ -101,13 +114,28 @@ def run_one(model, image: np.ndarray, class_index: int, method: str, settings: M
 
 
 def random_map_scores(
-    model, image: np.ndarray, class_index: int, steps: int = METRIC_STEPS, seed: int = 0
+    model, image: np.ndarray, class_index: int, steps: int = METRIC_STEPS, seed: int = RANDOM_SEED
 ) -> dict[str, float]:
-    """Deletion/insertion AUC of a map of uniform noise: the score to beat."""
+    """Deletion/insertion AUC of a map of uniform noise: the line to beat. Returns
+    ``{"deletion_auc", "insertion_auc", "seed", "metric_steps"}``."""
     from ..evaluation.deletion_insertion import deletion_insertion_auc, random_saliency
 
     noise = random_saliency(image.shape[:2], seed)
-    return deletion_insertion_auc(model, image, class_index, noise, steps=steps)
+    scores = deletion_insertion_auc(model, image, class_index, noise, steps=steps)
+    return {**{k: float(v) for k, v in scores.items()}, "seed": seed, "metric_steps": steps}
+
+
+def against_random(deletion: float, insertion: float, random_map: Mapping | None) -> str:
+    """How a method's scores compare with the random map's, in words."""
+    if not random_map:
+        return ""
+    lower = deletion < random_map["deletion_auc"]
+    higher = insertion > random_map["insertion_auc"]
+    if lower and higher:
+        return "beats the random map on both"
+    if lower or higher:
+        return f"beats the random map on {'deletion' if lower else 'insertion'} only"
+    return "does not beat the random map"
 
 
 def run_methods(
@@ -119,12 +147,14 @@ def run_methods(
     fast: bool = False,
     metric_steps: int | None = None,
     progress: Progress = print,
+    random_map: Mapping | None = None,
 ) -> dict[str, MethodResult]:
     """Run each method on one image, timed (after a warm-up), and score its map.
 
     ``settings`` override the registry's defaults per method; ``fast`` uses its fast
     settings. ``metric_steps`` (default 32, or 12 when fast) is the number of
-    steps of the deletion and insertion curves. ``progress`` receives one line per method.
+    steps of the deletion and insertion curves. ``progress`` receives one line per method
+    (saying whether it beats ``random_map``, the random map's scores, when given).
     """
     from ..evaluation.deletion_insertion import deletion_insertion_auc
 
@@ -151,12 +181,15 @@ def run_methods(
             completeness,
             float(scores["deletion_auc"]),
             float(scores["insertion_auc"]),
+            steps,
         )
         results[method] = result
         if progress:
             gap = result.ig_completeness_gap
             extra = f", completeness gap {gap:.1%}" if gap is not None else ""
             extra += f" with {result.ig_steps} steps" if result.ig_steps else ""
+            verdict = against_random(result.deletion_auc, result.insertion_auc, random_map)
+            extra += f" ({verdict})" if verdict else ""
             progress(
                 f"[{i}/{len(methods)}] {method:<{width}} {runtime:6.2f} s   deletion AUC "
                 f"{result.deletion_auc:.3f}, insertion AUC {result.insertion_auc:.3f}{extra}"

@@ -9,8 +9,11 @@ One folder per class holds everything a submission needs::
         <method>.npy                   the raw 2-D map (float32, H x W) that the PNG shows
         <method>_attributions.npy      raw (H, W, 3) attributions, for the gradient methods
         comparison_grid.png            all maps side by side
-        comparison.csv, comparison.md  the comparison table (computed + your answers)
+        comparison.csv, comparison.md  the comparison table (computed + your answers), the
+                                       random map's scores in its last row (the line to beat)
         submission.json                class, image, model (and why), settings, versions
+        run.json                       how each computed number was made: settings, scores,
+                                       the maps' hashes (:mod:`helpers.assignment.provenance`)
 
 Importing this module is light (no TensorFlow): the heavy parts are imported when a
 function needs them.
@@ -35,6 +38,8 @@ from ..data.labels import resolve_class
 from ..methods.registry import METHODS
 from .choices import default_out_dir
 from .folder import backup_table, plan_folder
+from .grid import grid_figure
+from .provenance import jsonable, read_run_record, run_record, sha256_file, write_run_record
 from .rules import (
     COMPUTED_COLUMNS,
     CSV_FILE,
@@ -59,33 +64,6 @@ from .table_file import parse_number, replace_file, table_bytes, write_replacing
 
 def _sha256(path: Path) -> str:
     return sha256_of_file(path)  # in chunks: bounded memory whatever the file's size
-
-
-def grid_figure(
-    image: np.ndarray,
-    results: Mapping[str, MethodResult],
-    title: str = "",
-    signed_maps: bool = False,
-):
-    """All maps over the image, side by side (a matplotlib figure). Signed maps (Integrated
-    Gradients, gradient x input) show their magnitude, or with ``signed_maps`` the signed
-    map on a grey copy of the photo (:mod:`helpers.viz.attribution`)."""
-    from ..viz.plots import plot_maps
-
-    maps, signed = {}, []
-    for method, r in results.items():
-        label = METHODS[method].title if method in METHODS else method
-        if r.method == "integrated_gradients" and r.ig_completeness_gap is not None:
-            steps = f", {r.ig_steps} steps" if r.ig_steps else ""
-            label += f" (gap {r.ig_completeness_gap:.0%}{steps})"
-        if method in METHODS and METHODS[method].signed:
-            label += " signed" if signed_maps else " |magnitude|"
-            signed.append(label)
-        maps[label] = r.display_map
-    return plot_maps(
-        image, maps, ncols=min(len(maps) + 1, 4), suptitle=title, attributions=signed,
-        signed=signed_maps,
-    )
 
 
 @dataclass
@@ -173,9 +151,12 @@ def write_submission(
         ]
         if carried:
             say(f"kept your answers from the existing {CSV_FILE} for {', '.join(carried)}")
-    cells = merge_table(
-        old, results, answers, not (replace or plan.differences), plan.carry_answers
-    )
+    keep_rows = not (replace or plan.differences)
+    old_record = read_run_record(out) if plan.carry_answers else {}
+    if random_map is None and keep_rows:  # the scores of the run that wrote the old row
+        random_map = _old_random_map(old_record, plan.old_manifest)
+    cells = merge_table(old, results, answers, keep_rows, plan.carry_answers, random_map)
+    old_rows = {r["method"].strip(): r for r in old.records()} if old is not None else {}
 
     from PIL import Image
 
@@ -227,7 +208,7 @@ def write_submission(
         ),
         "methods": methods,
         "settings": {
-            m: _jsonable(results[m].settings) if m in results else _old(previous, "settings", m)
+            m: jsonable(results[m].settings) if m in results else _old(previous, "settings", m)
             for m in methods
         },
         "display_maps": {m: METHODS[m].map_description for m in methods},
@@ -242,6 +223,13 @@ def write_submission(
     }
     text = json.dumps(manifest, indent=2) + "\n"
     files.append(replace_file(out / MANIFEST_FILE, text.encode("utf-8")))
+    context = {"model": model_name, "class_index": class_index,
+               "input_sha256": sha256_file(out / INPUT_FILE)}  # fmt: skip
+    answered_now = {m for m, row in answers.items() if any(row.values())}
+    record = run_record(
+        out, results, cells.records(), old_rows, old_record, context, random_map, answered_now
+    )
+    files.append(write_run_record(out, record))
 
     fig = grid_figure(image, shown, title, signed_maps)
     files.append(write_replacing(out / GRID_FILE, lambda p: fig.savefig(p, dpi=100)))
@@ -260,6 +248,23 @@ def write_submission(
         table.loc[table["method"] == method, list(COMPUTED_COLUMNS)] = exact.loc[method].values
     files += [out / CSV_FILE, write_markdown(table, out, manifest, plan.markdown.stamp)]
     return Report(out, image, class_index, name, dict(results), table, manifest, files)
+
+
+def model_input(image: np.ndarray) -> np.ndarray:
+    """The image as whole 8-bit pixel values (float32): exactly what ``input.png`` holds, so
+    that the maps and scores can be recomputed from the folder (``check_submission
+    --verify``). A resized photo's pixels move by at most 0.5, which no map shows."""
+    return np.clip(np.asarray(image, np.float32), 0, 255).round().astype(np.float32)
+
+
+def _old_random_map(record: Mapping, manifest: Mapping) -> dict | None:
+    for source in (record, manifest):
+        value = source.get("random_map")
+        if isinstance(value, dict) and all(
+            isinstance(value.get(k), (int, float)) for k in ("deletion_auc", "insertion_auc")
+        ):
+            return dict(value)
+    return None
 
 
 def _old(manifest: Mapping, key: str, method: str):
@@ -290,16 +295,6 @@ def _kept_results(out, plan, shape, results, cells, say) -> dict[str, MethodResu
     return shown
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return f"array {value.shape}"
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    return value
-
-
 def make_report(
     model,
     image: np.ndarray,
@@ -323,10 +318,12 @@ def make_report(
 
     Args:
         model: a course model (``helpers.load_model``).
-        image: (224, 224, 3) RGB pixels in [0, 255] (``helpers.load_image``).
+        image: (224, 224, 3) RGB pixels in [0, 255] (``helpers.load_image``), rounded to
+            whole pixel values first (:func:`model_input`; ``report.image`` holds them).
         class_index: an index or an unambiguous ImageNet name.
         out_dir: the folder (default ``results/<class_name>``).
-        methods: names or ``"grad_cam,ig,..."``; default every registered method.
+        methods: names or ``"grad_cam,ig,..."``, or ``"all"``; None: the default set
+            (:func:`~helpers.assignment.run.default_methods`).
         image_path, image_source: the original file and where it came from (manifest).
         model_why: why this model was loaded (:func:`model_reason`).
         settings, fast, metric_steps: see :func:`run_methods`.
@@ -343,18 +340,24 @@ def make_report(
 
     class_index = resolve_class(class_index)
     out = Path(out_dir) if out_dir is not None else default_out_dir(class_index)
-    image = np.asarray(image, np.float32)
+    image = model_input(image)
     chosen = chosen_methods(methods)
     plan_folder(  # refuse before the work, not after it
         out, chosen, class_index, image=image, image_path=image_path,
         model_name=model.name, replace=replace,
     )  # fmt: skip
     top5 = top_k(model, image, k=5)
-    results = run_methods(
-        model, image, class_index, chosen, settings, fast, metric_steps, progress
-    )
     steps = metric_steps or (FAST_METRIC_STEPS if fast else METRIC_STEPS)
     random_map = random_map_scores(model, image, class_index, steps)
+    if progress:
+        progress(
+            f"the line to beat: a random map scores deletion AUC {random_map['deletion_auc']:.3f}"
+            f" (lower is better), insertion AUC {random_map['insertion_auc']:.3f} (higher is "
+            f"better), {steps} steps"
+        )
+    results = run_methods(
+        model, image, class_index, chosen, settings, fast, steps, progress, random_map
+    )
     report = write_submission(
         out,
         image,

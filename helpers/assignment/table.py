@@ -3,36 +3,38 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
-from .markdown_answers import BR_TAG, markdown_edits, markdown_lines, markdown_text, sign
+from .markdown import (  # noqa: F401 - re-exported: the table's one import point
+    markdown_table,
+    parse_markdown_table,
+    read_manifest,
+    write_markdown,
+)
+from .markdown_answers import markdown_edits
 from .rules import (
     COMPUTED_COLUMNS,
     CSV_FILE,
-    GRID_FILE,
-    MANIFEST_FILE,
     MARKDOWN_FILE,
-    MARKDOWN_HEADERS,
     QUALITATIVE_COLUMNS,
-    QUESTIONS,
+    RANDOM_ROW,
+    RANDOM_SEED,
     TABLE_COLUMNS,
     ReportError,
+    placeholder_cells,
 )
 from .run import MethodResult
 from .table_file import (
     CsvStyle,
-    FileStamp,
     TableFile,
     format_number,
     keep_backup,
     new_table_file,
     parse_number,
     read_table_file,
-    replace_file,
     write_table_file,
 )
 
@@ -41,11 +43,22 @@ def _blank_answers() -> dict[str, str]:
     return dict.fromkeys(QUALITATIVE_COLUMNS, "")
 
 
-def comparison_table(results: Mapping[str, MethodResult], answers: Mapping | None = None):
+def random_row_settings(random_map: Mapping) -> str:
+    """The random row's settings cell, e.g. 'uniform noise, seed=0: the line to beat'."""
+    return f"uniform noise, seed={random_map.get('seed', RANDOM_SEED)}: the line to beat"
+
+
+def comparison_table(
+    results: Mapping[str, MethodResult],
+    answers: Mapping | None = None,
+    random_map: Mapping | None = None,
+):
     """The comparison table (a pandas DataFrame, one row per method, in :data:`TABLE_COLUMNS`).
 
     Computed columns come from ``results``; the qualitative ones from ``answers``
-    (``{method: {column: text}}``), empty where not given.
+    (``{method: {column: text}}``), empty where not given. With ``random_map`` (its
+    ``deletion_auc`` and ``insertion_auc``) a last row, :data:`RANDOM_ROW`, holds the
+    random map's scores: the line every method must beat.
     """
     import pandas as pd
 
@@ -63,7 +76,32 @@ def comparison_table(results: Mapping[str, MethodResult], answers: Mapping | Non
         row.update(_blank_answers())
         row.update(answers.get(method, {}))
         rows.append(row)
+    if random_map:
+        rows.append(
+            {
+                "method": RANDOM_ROW,
+                "settings": random_row_settings(random_map),
+                "runtime_s": None,
+                "ig_completeness_gap": None,
+                "deletion_auc": float(random_map["deletion_auc"]),
+                "insertion_auc": float(random_map["insertion_auc"]),
+                **_blank_answers(),
+            }
+        )
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def method_rows(table):
+    """The rows of a comparison DataFrame that are not the random map's."""
+    return table[table["method"] != RANDOM_ROW]
+
+
+def random_scores(table) -> dict[str, float] | None:
+    """The random map's ``{"deletion_auc", "insertion_auc"}`` from its row (None without)."""
+    rows = table[table["method"] == RANDOM_ROW]
+    if rows.empty:
+        return None
+    return {c: float(rows.iloc[0][c]) for c in ("deletion_auc", "insertion_auc")}
 
 
 def check_answers(answers: Mapping, methods: Iterable[str]) -> dict[str, dict[str, str]]:
@@ -94,127 +132,6 @@ def _answer_problems(method, row, methods: list[str]):
                 )
             elif not isinstance(text, str):
                 yield f"answers[{method!r}][{column!r}] must be text, got {text!r}"
-
-
-def _format_cell(column: str, value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if column == "ig_completeness_gap":
-        return f"{float(value):.1%}"
-    if column == "runtime_s":
-        return f"{float(value):.2f}"
-    if column in ("deletion_auc", "insertion_auc"):
-        return f"{float(value):.3f}"
-    return markdown_text(str(value))
-
-
-def markdown_table(table) -> str:
-    """A GitHub-flavoured Markdown table of the comparison (no ``tabulate`` needed)."""
-    columns = list(TABLE_COLUMNS)
-    lines = [
-        "| " + " | ".join(MARKDOWN_HEADERS[c] for c in columns) + " |",
-        "|" + "|".join("---:" if c in COMPUTED_COLUMNS else "---" for c in columns) + "|",
-    ]
-    for record in table[columns].to_dict("records"):
-        lines.append("| " + " | ".join(_format_cell(c, record[c]) for c in columns) + " |")
-    return "\n".join(lines)
-
-
-def parse_markdown_table(text: str) -> list[dict[str, str]]:
-    """Read back the rows of the comparison table in a comparison.md (for the checker)."""
-    headers = {v: k for k, v in MARKDOWN_HEADERS.items()}
-    lines = markdown_lines(text)
-    header_at = next(
-        (
-            i
-            for i, line in enumerate(lines)
-            if (cells := _split_row(line))
-            and cells[0] == "method"
-            and all(c in headers for c in cells)
-        ),
-        None,
-    )
-    if header_at is None:
-        return []
-    columns = [headers[c] for c in _split_row(lines[header_at])]
-    rows = []
-    for line in lines[header_at + 2 :]:
-        if not line.strip().startswith("|"):
-            break
-        cells = _split_row(line)
-        cells += [""] * (len(columns) - len(cells))
-        rows.append(dict(zip(columns, cells, strict=False)))
-    return rows
-
-
-def _split_row(line: str) -> list[str]:
-    line = line.strip()
-    if not line.startswith("|"):
-        return []
-    parts = re.split(r"(?<!\\)\|", line.strip("|") if line.endswith("|") else line[1:])
-    return [BR_TAG.sub("\n", p.strip().replace("\\|", "|")) for p in parts]
-
-
-def _markdown_document(table, manifest: Mapping | None) -> str:
-    m = manifest or {}
-    title = "# Saliency maps"
-    lines: list[str] = []
-    if "class_index" in m:
-        title += f" for ImageNet class {m['class_index']} `{m.get('class_name', '')}`"
-    lines += [title, ""]
-    image = m.get("image", {})
-    if image:
-        lines.append(
-            f"- **image**: `{image.get('file', '?')}` ({image.get('source', '')}), "
-            f"shown to the model at {image.get('model_input', '224 x 224')}"
-        )
-    model = m.get("model", {})
-    if model:
-        lines.append(f"- **model**: {model.get('name', '?')} ({model.get('why', '')})")
-    if m.get("top5"):
-        top = ", ".join(f"{i} {n} {p:.3f}" for i, n, p in m["top5"])
-        lines.append(f"- **the model's top-5**: {top}")
-        if not m.get("class_in_top5", True):
-            lines.append("- **warning**: the chosen class is not among the model's top-5")
-    if m.get("random_map"):
-        r = m["random_map"]
-        lines.append(
-            f"- **a random map scores** deletion AUC {r['deletion_auc']:.3f}, insertion AUC "
-            f"{r['insertion_auc']:.3f} (the scores to beat)"
-        )
-    if m.get("created"):
-        lines.append(f"- made {m['created']} with `helpers.report`")
-    lines += ["", f"![all maps side by side]({GRID_FILE})", "", markdown_table(table), ""]
-    lines += [
-        "**Computed columns.** *runtime*: seconds for the method alone (after a warm-up). "
-        "*IG completeness gap*: |sum of attributions - (f(x) - f(black))| / |f(x) - f(black)| "
-        "for Integrated Gradients, where f is the class logit: how far the numerical integral "
-        "is from the promise of the method. *Deletion AUC*: area under the class probability "
-        "as the most salient pixels are blacked out first (lower: the map found what matters). "
-        "*Insertion AUC*: the same while the pixels are put back into a blurred image "
-        "(higher is better).",
-        "",
-        "**Qualitative columns.** "
-        + " ".join(f"*{MARKDOWN_HEADERS[c]}* {QUESTIONS[c]}" for c in QUALITATIVE_COLUMNS),
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def read_manifest(out_dir: str | Path) -> dict:
-    """The folder's submission.json ({} if there is none); bounded, never a raw error."""
-    from .safe_files import UnsafeFileError, inside, read_json
-
-    out = Path(out_dir)
-    if not (out / MANIFEST_FILE).exists():
-        return {}
-    try:
-        manifest = read_json(inside(out, MANIFEST_FILE))
-    except (UnsafeFileError, OSError) as exc:
-        raise ReportError(f"{out / MANIFEST_FILE} cannot be read: {exc}") from None
-    if not isinstance(manifest, dict):
-        raise ReportError(f"{out / MANIFEST_FILE} holds a {type(manifest).__name__}, not an object")
-    return manifest
 
 
 def table_file_from_frame(table, style: CsvStyle | None = None) -> TableFile:
@@ -262,18 +179,6 @@ def write_table(table, out_dir: str | Path, manifest: Mapping | None = None) -> 
     return out / CSV_FILE, write_markdown(table, out, manifest)
 
 
-def write_markdown(
-    table, out_dir: str | Path, manifest: Mapping | None = None, expected: FileStamp | None = None
-) -> Path:
-    """Write comparison.md (only the assignment's columns) from a comparison DataFrame,
-    signed as the tools' (:func:`~helpers.assignment.markdown_answers.sign`). ``expected``:
-    comparison.md as read; if it changed since, it is not written over."""
-    out = Path(out_dir)
-    manifest = read_manifest(out) if manifest is None else manifest
-    text = sign(_markdown_document(table, manifest))
-    return replace_file(out / MARKDOWN_FILE, text.encode("utf-8"), expected)
-
-
 def read_table_cells(out_dir: str | Path) -> TableFile:
     """comparison.csv's cells; :class:`ReportError` when it is missing or malformed."""
     path = Path(out_dir) / CSV_FILE
@@ -319,7 +224,8 @@ def fill_answers(out_dir: str | Path, answers: Mapping | None = None, progress=p
             f"copied the answers typed into {MARKDOWN_FILE} into {CSV_FILE} "
             f"({', '.join(merged)}); the csv as it was is kept as {backup.name}"
         )
-    for method, row in check_answers(answers or {}, cells.methods()).items():
+    methods = [m for m in cells.methods() if m != RANDOM_ROW]
+    for method, row in check_answers(answers or {}, methods).items():
         target = cells.row_of(method)
         for column, text in row.items():
             if text and cells.cell(target, column) != text:
@@ -339,15 +245,17 @@ def merge_table(
     answers: Mapping[str, Mapping[str, str]],
     keep_rows: bool,
     carry_answers: bool,
+    random_map: Mapping | None = None,
 ) -> TableFile:
     """The new comparison table: the old one (its style, columns and, with ``keep_rows``,
-    the rows of methods not run again) with a fresh computed row for each result.
+    the rows of methods not run again) with a fresh computed row for each result, and
+    the random map's row (fresh when ``random_map`` is given) last.
 
     A result's row keeps its old answers and extra cells when ``carry_answers``;
     ``answers`` (non-empty texts) replace them.
     """
     table = TableFile(list(old.header), [], old.style) if old is not None else new_table_file()
-    fresh = comparison_table(results)
+    fresh = comparison_table(results, random_map=random_map)
     new_rows = table_file_from_frame(fresh, table.style)
     by_method = {r[0]: dict(zip(new_rows.header, r, strict=True)) for r in new_rows.rows}
     placed = set()
@@ -363,6 +271,8 @@ def merge_table(
         if method not in placed:
             base = [""] * len(table.header)
             table.rows.append(_updated_row(table, base, computed, answers.get(method)))
+    column = table.column("method")
+    table.rows.sort(key=lambda row: row[column].strip() == RANDOM_ROW)  # stable: last
     return table
 
 
@@ -377,10 +287,17 @@ def _updated_row(table: TableFile, base: list[str], computed: Mapping, answers) 
 
 
 def unanswered(table) -> list[tuple[str, str]]:
-    """(method, column) of every qualitative cell that is still empty."""
+    """(method, column) of every qualitative cell still empty or holding a placeholder
+    (:data:`helpers.assignment.rules.PLACEHOLDER_RULES`); the random map's row needs none."""
+    records = [
+        {"method": str(r["method"]), **{c: str(r[c]) for c in QUALITATIVE_COLUMNS}}
+        for r in table.to_dict("records")
+        if str(r["method"]).strip() != RANDOM_ROW
+    ]
+    placeholders = placeholder_cells(records)
     return [
         (row["method"], column)
-        for row in table.to_dict("records")
+        for row in records
         for column in QUALITATIVE_COLUMNS
-        if not str(row[column]).strip()
+        if not row[column].strip() or (row["method"].strip(), column) in placeholders
     ]

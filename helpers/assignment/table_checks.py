@@ -14,16 +14,18 @@ from .rules import (
     COMPUTED_COLUMNS,
     CSV_FILE,
     MARKDOWN_FILE,
+    PLACEHOLDER_RULES,
+    PLACEHOLDER_WORDS,
     QUALITATIVE_COLUMNS,
+    RANDOM_ROW,
     TABLE_COLUMNS,
+    placeholder_cells,
 )
 from .safe_files import UnsafeFileError, read_text, read_text_table
 from .table import parse_markdown_table
 
-#: Answers that are only placeholders count as empty.
-PLACEHOLDERS = frozenset(
-    {"", "?", "??", "...", "…", "-", "--", "todo", "tbd", "xxx", "fill in", "your answer"}
-)
+#: The placeholder words (the rules are :data:`helpers.assignment.rules.PLACEHOLDER_RULES`).
+PLACEHOLDERS = frozenset(PLACEHOLDER_WORDS)
 
 
 def read_csv(folder: Path, result: CheckResult) -> list[dict[str, str]] | None:
@@ -55,10 +57,6 @@ def read_csv(folder: Path, result: CheckResult) -> list[dict[str, str]] | None:
     return rows
 
 
-def _is_answered(text: str | None) -> bool:
-    return (text or "").strip().lower() not in PLACEHOLDERS
-
-
 def _number(text: str | None) -> float | None:
     text = (text or "").strip()
     if text.count(",") == 1 and "." not in text:
@@ -84,11 +82,24 @@ def known_method(name: str, result: CheckResult) -> bool:
     return False
 
 
+def rule_label(rule: str) -> str:
+    """A placeholder rule in a few words (its text up to the examples)."""
+    return PLACEHOLDER_RULES[rule].split(" (")[0].split(":")[0]
+
+
 def check_table(rows: list[dict[str, str]], result: CheckResult) -> list[str]:
     """Check each row; return the known method names of the table, in order."""
     methods: list[str] = []
+    placeholders = placeholder_cells(
+        [r for r in rows if (r.get("method") or "").strip() in METHODS]
+    )
+    random_rows = 0
     for row in rows:
         method = (row.get("method") or "").strip()
+        if method == RANDOM_ROW:
+            random_rows += 1
+            _check_random_row(row, result)
+            continue
         if not method:
             result.add("bad_table", f"{CSV_FILE} has a row without a method name")
             continue
@@ -98,15 +109,7 @@ def check_table(rows: list[dict[str, str]], result: CheckResult) -> list[str]:
             result.add("bad_table", f"{CSV_FILE} has two rows for {method}")
             continue
         methods.append(method)
-        empty = [c for c in QUALITATIVE_COLUMNS if not _is_answered(row.get(c))]
-        result.answers_total += len(QUALITATIVE_COLUMNS)
-        result.answers_filled += len(QUALITATIVE_COLUMNS) - len(empty)
-        if empty:
-            result.add(
-                "empty_answers",
-                f"table row {method}: no answer yet for {', '.join(empty)} "
-                f"({len(empty)} of {len(QUALITATIVE_COLUMNS)} qualitative cells empty)",
-            )
+        _check_answers(method, row, placeholders, result)
         needed = [
             c
             for c in COMPUTED_COLUMNS
@@ -119,7 +122,51 @@ def check_table(rows: list[dict[str, str]], result: CheckResult) -> list[str]:
                 f"table row {method}: no number in {', '.join(bad)} (computed columns are "
                 "filled by the report; re-run it rather than typing them)",
             )
+    if not random_rows:
+        result.add(
+            "missing_computed",
+            f"{CSV_FILE} has no {RANDOM_ROW} row (the random map's scores, the line every "
+            "method must beat): run the methods again to write it",
+        )
+    result.table_methods = methods
     return methods
+
+
+def _check_random_row(row: dict[str, str], result: CheckResult) -> None:
+    scores = {c: _number(row.get(c)) for c in ("deletion_auc", "insertion_auc")}
+    if None in scores.values():
+        result.add(
+            "missing_computed",
+            f"table row {RANDOM_ROW}: no number in "
+            f"{', '.join(c for c, v in scores.items() if v is None)} (the line to beat)",
+        )
+    elif result.random_map is None:
+        result.random_map = scores
+
+
+def _check_answers(method: str, row: dict[str, str], placeholders, result: CheckResult):
+    empty = [c for c in QUALITATIVE_COLUMNS if not (row.get(c) or "").strip()]
+    fake = [c for c in QUALITATIVE_COLUMNS if (method, c) in placeholders]
+    result.answers_total += len(QUALITATIVE_COLUMNS)
+    result.answers_filled += len(QUALITATIVE_COLUMNS) - len(empty) - len(fake)
+    for column in QUALITATIVE_COLUMNS:
+        if column not in empty and column not in fake:
+            result.answers[(method, column)] = row[column]
+    if empty:
+        result.add(
+            "empty_answers",
+            f"table row {method}: no answer yet for {', '.join(empty)} "
+            f"({len(empty)} of {len(QUALITATIVE_COLUMNS)} qualitative cells empty)",
+        )
+    if fake:
+        listed = ", ".join(
+            f"{c} {short(row[c].strip(), 30)} ({rule_label(placeholders[(method, c)])})"
+            for c in fake
+        )
+        result.add(
+            "placeholder_answers",
+            f"table row {method}: placeholders, not answers (not counted as filled): {listed}",
+        )
 
 
 def check_markdown(folder: Path, rows: list[dict[str, str]] | None, result: CheckResult):

@@ -109,6 +109,10 @@ def _normalize(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().lower())
 
 
+#: The ranks of :func:`_match_rank` that name the query itself (exact or a whole word).
+WHOLE_WORD = 1
+
+
 def _match_rank(query: str, name: str) -> int | None:
     """0 exact, 1 whole word, 2 start of a word, 3 anywhere; None: no match."""
     if name == query:
@@ -130,10 +134,11 @@ def find_class(
 
     Case, spaces, hyphens and underscores are ignored. Every name of a class counts: its
     own and its WordNet synonyms (:func:`class_synonyms`), so "tabby cat" finds 281 tabby.
-    Ranking: an exact name first, then the query as a whole word ('cat' in 'tiger cat'),
-    then as the start of a word, then anywhere inside a name, then close misspellings
-    (unless ``close_matches=False``); within a rank, by class index. Returns at most
-    ``max_results`` matches (an empty list when nothing is even close).
+    Ranking: an exact name first, then the query as a whole word ('tie' in 'bow tie');
+    when there is any such match, that is all (no 'tiger' or 'Scottie' for "tie").
+    Otherwise the query as the start of a word, then anywhere inside a name, then close
+    misspellings (unless ``close_matches=False``); within a rank, by class index. Returns
+    at most ``max_results`` matches (an empty list when nothing is even close).
     """
     if not isinstance(query, str) or not query.strip():
         raise ValueError(f"find_class needs a non-empty class name, got {query!r}")
@@ -145,8 +150,9 @@ def find_class(
         if ranks:
             ranked.append((min(ranks), index, name))
     ranked.sort()
-    found = [(index, name) for _, index, name in ranked]
-    if close_matches and len(found) < max_results:
+    whole_words = bool(ranked) and ranked[0][0] <= WHOLE_WORD
+    found = [(index, name) for rank, index, name in ranked if rank <= WHOLE_WORD or not whole_words]
+    if close_matches and not whole_words and len(found) < max_results:
         normalized = {_normalize(n): i for i, n in enumerate(class_names())}
         for close in difflib.get_close_matches(q, normalized, n=max_results, cutoff=0.75):
             hit = (normalized[close], class_names()[normalized[close]])

@@ -10,10 +10,12 @@ For a conv layer with feature maps A^k (h x w x K) and the class logit y^c:
   5. bilinear upsampling to the image size, scaled to [0, 1].
 
 Steps 3-5 are shared by every class-activation-map variant
-(:func:`class_activation_map`): a variant only says how it weights the channels, as
+(:func:`class_activation_map`): a variant only says how it weights the feature maps, as
 :func:`grad_cam_weights` does for Grad-CAM (pytorch-grad-cam's ``get_cam_weights``). A
-new variant is a weight function ``(feature maps, gradients) -> (N, K)`` and a three-line
-method calling :func:`cam_method`.
+new variant is a weight function ``(feature maps, gradients) -> weights``, either one
+weight per channel (N, K) or one per grid cell and channel (N, h, w, K), and a three-line
+method calling :func:`cam_method` (the CAM family: :mod:`.cam_variants`,
+:mod:`.score_cam`, :mod:`.eigen_cam`).
 """
 
 from __future__ import annotations
@@ -72,14 +74,31 @@ def _compile(model: keras.Model, layer: str):
     return parts
 
 
-def _compiled_parts(model: keras.Model, layer: str):
+def _compile_features(model: keras.Model, layer: str):
+    features = keras.Model(symbolic_input(model), model.get_layer(layer).output)
+    spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
+
+    @tf.function(input_signature=[spec, tf.TensorSpec([None], tf.int32)])
+    def parts(images, classes):  # same call as _compile's, no gradients: a forward pass
+        return features(images, training=False), tf.zeros([0])
+
+    return parts
+
+
+def _compiled_parts(model: keras.Model, layer: str, gradients: bool = True):
     per_model = _COMPILED.setdefault(model, {})
-    if layer not in per_model:
-        per_model[layer] = _compile(model, layer)
-    return per_model[layer]
+    key = layer if gradients else (layer, "forward only")
+    if key not in per_model:
+        per_model[key] = _compile(model, layer) if gradients else _compile_features(model, layer)
+    return per_model[key]
 
 
-ChannelWeights = Callable[[np.ndarray, np.ndarray], np.ndarray]
+def _arrays(compiled, images: np.ndarray, classes: np.ndarray, gradients: bool):
+    features, grads = compiled(images, classes)
+    return features.numpy(), (grads.numpy() if gradients else None)
+
+
+ChannelWeights = Callable[..., np.ndarray]
 
 
 def grad_cam_weights(feature_maps: np.ndarray, gradients: np.ndarray) -> np.ndarray:
@@ -88,21 +107,63 @@ def grad_cam_weights(feature_maps: np.ndarray, gradients: np.ndarray) -> np.ndar
 
 
 def class_activation_map(feature_maps: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """sum_k weights_k A^k for (N, h, w, K) feature maps and (N, K) weights: (N, h, w),
-    before the ReLU."""
+    """sum_k w_k A^k for (N, h, w, K) feature maps: (N, h, w), before the ReLU.
+
+    ``weights`` (N, K) weigh each channel (Grad-CAM); (N, h, w, K) weigh each grid cell of
+    each channel (HiResCAM, LayerCAM: sum_k w_ijk A^k_ij)."""
+    if weights.ndim == 4:
+        return np.einsum("bhwk,bhwk->bhw", feature_maps, weights, optimize=True)
     return np.einsum("bhwk,bk->bhw", feature_maps, weights, optimize=True)
 
 
 @dataclass(frozen=True)
+class CamContext:
+    """What a weight function that runs the network again (Score-CAM) gets as its third
+    argument: the model, the chunk's images and classes, the chunk size for its own passes,
+    and ``advance(count)`` for the progress bar (``count`` network passes done)."""
+
+    model: keras.Model
+    images: np.ndarray
+    classes: np.ndarray
+    batch_size: int
+    advance: Callable[[int], None]
+
+
+@dataclass(frozen=True)
 class GradCamParts:
-    """Every intermediate of Grad-CAM for one image (for teaching and checking)."""
+    """Every intermediate of a class-activation map for one image (for teaching and
+    checking): Grad-CAM's, or any variant's (:func:`cam_parts`)."""
 
     layer: str
     feature_maps: np.ndarray  # (h, w, K): A^k
     gradients: np.ndarray  # (h, w, K): d logit / d A^k
-    channel_weights: np.ndarray  # (K,): spatial mean of the gradients
+    channel_weights: np.ndarray  # (K,) per channel, or (h, w, K) per cell (HiResCAM, LayerCAM)
     weighted_sum: np.ndarray  # (h, w): sum_k alpha_k A^k, before the ReLU
     cam: np.ndarray  # (h, w): after the ReLU
+
+
+CamParts = GradCamParts
+
+
+def cam_parts(
+    model: keras.Model,
+    image: np.ndarray,
+    class_index: int,
+    weights: ChannelWeights,
+    layer: str | None = None,
+) -> GradCamParts:
+    """The steps of a gradient-weighted CAM for one image at the layer's own resolution:
+    feature maps, gradients of the class logit, ``weights(feature maps, gradients)``, the
+    weighted sum before the ReLU and after it (``layer=None``: :func:`helpers.grad_cam_layer`)."""
+    batch, single = checked_images(model, image)
+    if not single:
+        raise ValueError("cam_parts explains one image (H, W, 3); use the method for a batch")
+    name = _feature_layer(model, layer)
+    classes = class_indices(model, class_index, 1)
+    features, grads = _arrays(_compiled_parts(model, name), batch, classes, True)
+    w = weights(features, grads)
+    cam = class_activation_map(features, w)[0]
+    return GradCamParts(name, features[0], grads[0], w[0], cam, np.maximum(cam, 0.0))
 
 
 def grad_cam_parts(
@@ -110,15 +171,7 @@ def grad_cam_parts(
 ) -> GradCamParts:
     """The steps of Grad-CAM for one image, at the layer's own resolution (``layer=None``:
     :func:`helpers.grad_cam_layer`)."""
-    batch, single = checked_images(model, image)
-    if not single:
-        raise ValueError("grad_cam_parts explains one image (H, W, 3); use grad_cam for a batch")
-    name = _feature_layer(model, layer)
-    classes = class_indices(model, class_index, 1)
-    features, grads = (t.numpy() for t in _compiled_parts(model, name)(batch, classes))
-    weights = grad_cam_weights(features, grads)
-    cam = class_activation_map(features, weights)[0]
-    return GradCamParts(name, features[0], grads[0], weights[0], cam, np.maximum(cam, 0.0))
+    return cam_parts(model, image, class_index, grad_cam_weights, layer)
 
 
 def upsample(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -142,20 +195,42 @@ def cam_method(
     layer: str | None = None,
     batch_size: int | None = None,
     progress: Progress = None,
+    *,
+    gradients: bool = True,
+    combine: Callable[[np.ndarray, np.ndarray], np.ndarray] = class_activation_map,
+    passes_per_image: int = 0,
+    description: str = "class activation maps",
 ) -> np.ndarray:
-    """A class-activation map (H, W) in [0, 1] per image with channel weights from
-    ``weights(feature maps, gradients)``: weighted sum, ReLU, bilinear upsampling, divided
-    by the maximum (a map with no positive evidence is all zeros)."""
+    """A class-activation map (H, W) in [0, 1] per image with weights from
+    ``weights(feature maps, gradients)``: weighted sum (``combine``), ReLU, bilinear
+    upsampling, divided by the maximum (a map with no positive evidence is all zeros).
+
+    ``gradients=False``: a forward pass to the layer only (the weight function gets None).
+    ``passes_per_image > 0``: the weight function runs the network again (Score-CAM); it is
+    called as ``weights(features, gradients, CamContext)`` and advances the progress bar,
+    whose total is that many passes per image."""
     batch, classes, single, size = prepare(model, image, class_index, batch_size)
-    compiled = _compiled_parts(model, _feature_layer(model, layer))
+    compiled = _compiled_parts(model, _feature_layer(model, layer), gradients)
     cams = []
-    with progress_bar(len(batch), progress, "class activation maps", size) as advance:
+    total = len(batch) * max(passes_per_image, 1)
+    with progress_bar(total, progress, description, size) as advance:
         for part in chunks(len(batch), size):
-            features, grads = (t.numpy() for t in compiled(batch[part], classes[part]))
-            cams.append(class_activation_map(features, weights(features, grads)))
-            advance(part.stop - part.start)
+            features, grads = _arrays(compiled, batch[part], classes[part], gradients)
+            if passes_per_image:
+                context = CamContext(model, batch[part], classes[part], size, advance)
+                w = weights(features, grads, context)
+            else:
+                w = weights(features, grads)
+                advance(part.stop - part.start)
+            cams.append(combine(features, w))
     cam = np.maximum(np.concatenate(cams), 0.0)
     return unbatch(scale_to_unit(upsample(cam, batch.shape[1:3])), single)
+
+
+def feature_layer(model: keras.Model, layer: str | None) -> str:
+    """The layer a CAM method explains (``None``: :func:`helpers.grad_cam_layer`), checked to
+    output feature maps (batch, h, w, channels)."""
+    return _feature_layer(model, layer)
 
 
 def grad_cam(

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -117,6 +118,11 @@ class Method:
     def settings(self, fast: bool = False, **overrides: Any) -> dict[str, Any]:
         """The defaults, then the fast values (if ``fast``), then ``overrides``."""
         return {**self.defaults, **(self.fast if fast else {}), **overrides}
+
+    def count_passes(self, settings: Mapping[str, Any], hw: tuple[int, int], model=None) -> Passes:
+        """``passes(settings, hw)``, with ``model=`` too if it takes one (Score-CAM)."""
+        takes_model = "model" in inspect.signature(self.passes).parameters
+        return self.passes(settings, hw, model=model) if takes_model else self.passes(settings, hw)
 
     def describe(self, settings: Mapping[str, Any] | None = None) -> str:
         """The settings in words, e.g. 'n=50, noise=15%, seed=0'."""
@@ -388,3 +394,11 @@ for _method in (
     ),
 ):
     register(_method)
+
+
+
+def _register_families() -> None:  # entries in their own files (they import this module)
+    from . import registry_cam  # noqa: F401  (the CAM family, issue 18: notebook 07)
+
+
+_register_families()

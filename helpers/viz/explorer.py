@@ -311,7 +311,7 @@ class SaliencyExplorer:
     def _cost(self, method: str) -> str:
         """How many passes through the network the method needs (shown while it runs)."""
         size = tuple(self.model.inputs[0].shape[1:3])
-        passes = method_by_title(method).passes(self.settings(method), size)
+        passes = method_by_title(method).count_passes(self.settings(method), size, self.model)
         parts = [f"{int(passes.backward)} forward+backward"] if passes.backward > 1 else []
         parts += [f"{int(passes.forward)} forward"] if passes.forward > 1 else []
         return f" ({' and '.join(parts)} passes)" if parts else ""
