@@ -20,6 +20,7 @@ mouse; ``ex.render()`` forces one; ``ex.last_map``, ``ex.compute_count`` and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import time
@@ -35,8 +36,7 @@ from ..data.labels import ClassIndexError, class_names, find_class, resolve_clas
 from ..methods.registry import METHODS, Method
 from ..models.layers import conv_layer_names, grad_cam_layer
 from ..models.scores import top_k
-from .attribution import attribution_overlay, grayscale
-from .plots import show_map
+from .explorer_picture import explorer_png
 
 
 def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
@@ -151,6 +151,21 @@ class SaliencyExplorer:
         self._set_classes()
         self._show_parameters()
         self.render()
+        self._compile_path_kernel()
+
+    def _compile_path_kernel(self) -> None:
+        """Compile Integrated Gradients' path kernel (shared by every path method, once per
+        model) now, with one path point: about 1 s that its first update would otherwise
+        add to the student's wait (issue 20's 2 s per update). An optimisation only: a model
+        it does not suit fails later, in the method, with the method's own message."""
+        from ..methods.kernels import weighted_path_gradients
+
+        image = self.images[self.image_name]
+        one = np.ones(1, np.float32)
+        with contextlib.suppress(Exception):
+            weighted_path_gradients(
+                self.model, np.zeros_like(image), image, one, one, int(self.controls["class"].value)
+            )
 
     # -- images and classes -------------------------------------------------------------
     def _add_image(self, name: str, image) -> str:
@@ -349,41 +364,16 @@ class SaliencyExplorer:
         self.last_map, self.last_key = values, key
         settings = ", ".join(f"{p}={v}" for p, v in params)
         title = f"{method}{f' ({settings})' if settings else ''}, class {cls}"
-        self.view.value = self._png(image, values, title, method_by_title(method).signed)
+        self.view.value = explorer_png(
+            image, values, title, method_by_title(method).signed,
+            alpha=self.controls["alpha"].value, image_name=self.image_name,
+        )  # fmt: skip
         self.last_seconds = time.perf_counter() - start
         self.last_cpu_seconds = time.process_time() - cpu
         source = "from the cache" if cached else "computed"
         timing = f" ({self.last_seconds:.1f} s)"
         self.status.value = f"{title}: {source}{timing}{'; ' + note if note else ''}."
         return values
-
-    def _png(self, image: np.ndarray, values: np.ndarray, title: str, signed: bool) -> bytes:
-        """Input, overlay, raw map. A signed map (IG, gradient x input) is overlaid as its
-        magnitude on a grey photo, readable; the raw panel keeps its signs. The opacity
-        slider sets the overlay's opacity for both kinds.
-
-        A fixed layout (``tight_layout`` took most of the drawing time)."""
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(10, 3.6))
-        axes = fig.subplots(1, 3)
-        axes[0].imshow(np.clip(image / 255.0, 0, 1))
-        axes[0].set_title(f"input: {self.image_name}", fontsize=10)
-        alpha = self.controls["alpha"].value
-        if signed:
-            drawn = attribution_overlay(image, values, max_alpha=alpha) if alpha > 0 else None
-            axes[1].imshow(grayscale(image) if drawn is None else drawn)
-            axes[1].set_title("|magnitude| overlay", fontsize=10)
-        else:
-            show_map(axes[1], values, image, "overlay", alpha=alpha, colorbar=False)
-        for ax in axes[:2]:
-            ax.axis("off")
-        show_map(axes[2], values, None, "raw map")
-        fig.suptitle(title, fontsize=11)
-        fig.subplots_adjust(left=0.01, right=0.95, bottom=0.02, top=0.84, wspace=0.08)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        return buffer.getvalue()
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
