@@ -15,10 +15,12 @@ CI runs this beside other steps, where wall-clock times say little, so the test 
 * always, what any load leaves true: the kernel's CPU time for the update (all threads)
   is at most 2 x 2 s, since 2 cores cannot finish more than that in 2 s (necessary for
   the goal, not sufficient);
-* for each update that ran without waiting for a core (the kernel's wall-clock time at
-  most its CPU time, plus a little: a computing process on a busy machine waits), and
-  after a per-pass floor that shows a quiet machine (at most 1.25 x QUIET_FLOOR): the goal
-  itself, from the click to the new picture in the browser.
+* on a quiet machine, the goal itself, from the click to the new picture in the
+  browser, for each update that ran without waiting for a core (the kernel's wall-clock
+  time at most its CPU time, plus a little: a computing process on a busy machine waits).
+  Quiet: a per-pass floor, measured just before, of at most 1.25 x QUIET_FLOOR, and a
+  1-minute load average of at most QUIET_LOAD (this test's kernel, browser and server
+  make about 2).
 
 The table always shows both, with the load average.
 """
@@ -44,6 +46,7 @@ GOAL_SECONDS = 2.0
 #: One forward+backward pass of Lite0 (vanilla gradients, batch 1, mean of 10) on the
 #: 2-core machine with nothing else running; a floor up to 1.25 x this counts as quiet.
 QUIET_FLOOR = float(os.environ.get("COURSE_QUIET_FLOOR", "0.030"))
+QUIET_LOAD = 3.0
 UPDATE_TIMEOUT = 180.0
 
 
@@ -142,18 +145,15 @@ def test_every_method_redraws_in_time(page, root, artifacts):
             settings_done.add(kind)
             what, action = _setting_action(root, driver, method)
             setting = (what, _update(page, image, action, f"{method.title}: {what}"))
-        rows.append((method, chosen, kernel, redraw, setting, floor))
+        quiet = floor <= 1.25 * QUIET_FLOOR and os.getloadavg()[0] <= QUIET_LOAD
+        rows.append((method, chosen, kernel, redraw, setting, floor if quiet else -floor))
     table = latency_table(rows, frontend)
     (artifacts / f"latency-{frontend}.md").write_text("\n".join(table) + "\n")
     REPORT.extend(["", *table])
     cores = 2 * GOAL_SECONDS  # the CPU seconds 2 cores have in the goal's time
     slow = [f"{m.title}: {cpu:.2f} CPU s" for m, _, (_, cpu), *_ in rows if cpu > cores]
     assert not slow, f"more CPU than 2 cores have in {GOAL_SECONDS} s: {slow}"
-    quiet = [
-        (m.title, t)
-        for m, t, (wall, cpu), *_, f in rows
-        if f <= 1.25 * QUIET_FLOOR and wall <= 1.1 * cpu + 0.1
-    ]
+    quiet = [(m.title, t) for m, t, (wall, cpu), *_, f in rows if f > 0 and wall <= 1.1 * cpu + 0.1]
     REPORT.append(f"updates that ran on a quiet machine (2 s goal asserted): {quiet}")
     late = [(title, t) for title, t in quiet if t > GOAL_SECONDS]
     assert not late, f"on a quiet machine, over {GOAL_SECONDS} s in the browser: {late}"
@@ -178,6 +178,6 @@ def latency_table(rows, frontend: str) -> list[str]:
         changed = f"{setting[1]:.2f} ({setting[0]})" if setting else ""
         lines.append(
             f"| {method.title} | {shown} | {chosen:.2f} | {kernel:.2f} | {cpu:.2f} "
-            f"| {redraw:.2f} | {changed} | {floor:.3f} |"
+            f"| {redraw:.2f} | {changed} | {abs(floor):.3f}{'' if floor > 0 else ' (busy)'} |"
         )
     return lines
