@@ -6,7 +6,8 @@ by name), a method and its parameters; see the map over the image and the raw ma
 its colour bar. Slow methods report their progress. Every map is cached under
 (image, class, method, the method's own parameters), so moving a slider that only
 changes the picture (the overlay's opacity) or going back to an earlier setting does not
-recompute anything.
+recompute anything. Each method starts at its explorer setting (``Method.explorer``:
+lighter than its defaults where those take over 2 s); the status line times each update.
 
 Only widgets that exist in both ipywidgets 7.7 (Colab) and 8 (JupyterLab 4) are used:
 Dropdown, Combobox, FileUpload, IntSlider, FloatSlider, IntProgress, HTML, Image,
