@@ -93,3 +93,14 @@ def test_a_table_without_the_columns_is_refused_with_the_reason(folder):
         answer_form(pd.DataFrame({"x": [1]}), QUALITATIVE_COLUMNS, print)
     with pytest.raises(ValueError, match="no column"):
         answer_form(read_table(folder), ["not_a_question"], print)
+
+
+def test_boxes_send_their_text_when_left_and_long_names_wrap(folder):
+    """Found in the browser (issue 20): with an update per keystroke, ipywidgets held back
+    a box's last keystrokes while the kernel answered the first ones, and a quick click on
+    Save overtook them (it saved "h" of "hello"). The boxes now send their text once, when
+    they lose focus, which clicking Save does first. Method names wrap at underscores."""
+    form = _form(folder)
+    assert all(box.continuous_update is False for box in form.boxes.values())
+    labels = [row.children[0].value for row in form.widget.children[1:-1]]
+    assert labels[1] == "<b>vanilla_<wbr>gradients</b>"

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import ipywidgets
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from PIL import Image
 
 import helpers
+from helpers.methods.registry import METHODS
 from helpers.viz.explorer import explorer, uploaded_files
 
 
@@ -144,7 +146,8 @@ def test_maps_equal_the_library_for_the_same_settings(ex, lite0, cat):
     assert seen == 100
     ex.controls["method"].value = "Integrated Gradients"
     ex.controls["tolerance"].value = 0.2
-    ig = helpers.integrated_gradients(lite0, cat, 285, tolerance=0.2)
+    explorer_setting = METHODS["integrated_gradients"].explorer
+    ig = helpers.integrated_gradients(lite0, cat, 285, tolerance=0.2, **explorer_setting)
     np.testing.assert_array_equal(ex.last_map, helpers.reduce_channels(ig.attributions, "sum"))
     assert f"{ig.completeness.relative_gap:.1%}" in ex.status.value
     assert f"with {ig.completeness.steps} steps" in ex.status.value
@@ -164,3 +167,45 @@ def test_new_methods_have_their_controls(ex):
         assert set(ex.used_settings(title)) == settings, title
     ex.controls["method"].value = "Guided Backprop"
     assert ex.last_map.shape == (224, 224) and ex.last_map.max() > 0
+
+
+
+def test_the_opacity_slider_redraws_every_method(ex):
+    """Found in the browser (issue 20): the opacity slider did nothing for signed maps
+    (Integrated Gradients, gradient x input). Every method's picture follows it. Each
+    method's map comes from the cache (a synthetic one): nothing is computed."""
+    ex.controls["image"].value = "cat"
+    rng = np.random.default_rng(0)
+    count = ex.compute_count
+    for method in METHODS.values():
+        ex._busy = True  # choose the method without drawing it
+        ex.controls["method"].value = method.title
+        ex._busy = False
+        ex.cache.setdefault(ex.key(), (rng.normal(size=(224, 224)).astype(np.float32), ""))
+        ex.controls["alpha"].value = 0.5
+        ex.render()
+        picture = ex.view.value
+        ex.controls["alpha"].value = 0.8
+        assert ex.view.value != picture, f"{method.title}: the opacity changed nothing"
+        ex.controls["alpha"].value = 0.0  # the photo alone: no error
+        assert ex.view.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert ex.compute_count == count
+    ex.controls["alpha"].value = 0.5
+    ex.controls["method"].value = "Grad-CAM"
+
+
+def test_every_method_starts_at_its_explorer_setting(lite0, cat):
+    """Methods share a slider when they share a setting's name: their explorer values must
+    agree, or one of them would start off its own (a method added with a clashing value
+    fails here). An update is also timed in the status line."""
+    ex = explorer(lite0, {"cat": cat})
+    for method in METHODS.values():
+        wanted = method.settings(**method.explorer)
+        for setting in ex.used_settings(method.title):
+            value = ex.controls[setting].value
+            if setting == "layer":
+                assert wanted[setting] in (None, value), method.name
+            else:
+                assert value == wanted[setting], (method.name, setting, value, wanted[setting])
+    ex.render()
+    assert re.search(r"\((\d+\.\d) s\)", ex.status.value), ex.status.value

@@ -12,6 +12,12 @@ student did not touch is not saved either (so an answer written meanwhile in a
 spreadsheet is not overwritten by the form's older copy), and an error from ``save`` is
 shown in the form, with every box keeping its text.
 
+The boxes send their text to the kernel when they lose focus (``continuous_update=False``),
+which clicking Save does first. With an update per keystroke, ipywidgets holds back a
+box's later keystrokes until the kernel has answered the earlier ones, while a click is
+sent at once: typing and clicking Save quickly (or on a slow connection, as in Colab) saved
+the text without its last keystrokes (seen in the browser test, tests/browser/).
+
 Only widgets that exist in both ipywidgets 7.7 (Colab) and 8 (JupyterLab 4) are used:
 Textarea, Button, HTML, HBox, VBox, Layout. Headless use (tests): set
 ``form.boxes[(method, column)].value``, call ``form.save()`` (what the button does), read
@@ -75,13 +81,15 @@ class AnswerForm:
                     value=text,
                     placeholder=questions.get(column, column),
                     layout=w.Layout(width=width, height=box_height),
+                    continuous_update=False,  # see the module docstring: no lost keystrokes
                 )
                 self.saved[(method, column)] = text
                 self.boxes[(method, column)] = box
                 boxes.append(box)
             rows.append(
                 w.HBox(
-                    [w.HTML(f"<b>{html.escape(method)}</b>", layout=w.Layout(width="12%"))] + boxes
+                    [w.HTML(f"<b>{_breakable(method)}</b>", layout=w.Layout(width="12%"))]
+                    + boxes
                 )
             )
         self.button = w.Button(description="Save answers", button_style="primary", icon="save")
@@ -152,6 +160,12 @@ class AnswerForm:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _breakable(name: str) -> str:
+    """``name`` as HTML that may wrap after its underscores ("integrated_gradients" is wider
+    than its column)."""
+    return "_<wbr>".join(html.escape(part) for part in name.split("_"))
 
 
 def _text(value: Any) -> str:

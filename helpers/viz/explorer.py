@@ -6,7 +6,8 @@ by name), a method and its parameters; see the map over the image and the raw ma
 its colour bar. Slow methods report their progress. Every map is cached under
 (image, class, method, the method's own parameters), so moving a slider that only
 changes the picture (the overlay's opacity) or going back to an earlier setting does not
-recompute anything.
+recompute anything. Each method starts at its explorer setting (``Method.explorer``:
+lighter than its defaults where those take over 2 s); the status line times each update.
 
 Only widgets that exist in both ipywidgets 7.7 (Colab) and 8 (JupyterLab 4) are used:
 Dropdown, Combobox, FileUpload, IntSlider, FloatSlider, IntProgress, HTML, Image,
@@ -20,8 +21,11 @@ mouse; ``ex.render()`` forces one; ``ex.last_map``, ``ex.compute_count`` and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import time
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,8 +37,7 @@ from ..data.labels import ClassIndexError, class_names, find_class, resolve_clas
 from ..methods.registry import METHODS, Method
 from ..models.layers import conv_layer_names, grad_cam_layer
 from ..models.scores import top_k
-from .attribution import show_attribution
-from .plots import show_map
+from .explorer_picture import explorer_png
 
 
 def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
@@ -85,6 +88,9 @@ class SaliencyExplorer:
         self.compute_count = 0
         self.last_map: np.ndarray | None = None
         self.last_key: tuple | None = None
+        # the last update (computing unless cached, and drawing): seconds, and the CPU
+        # seconds of all of this process's threads (the browser test's load-free measure)
+        self.last_seconds = self.last_cpu_seconds = 0.0
         self._top5: dict[str, list[tuple[int, str, float]]] = {}
         self._busy = False
 
@@ -146,6 +152,21 @@ class SaliencyExplorer:
         self._set_classes()
         self._show_parameters()
         self.render()
+        self._compile_path_kernel()
+
+    def _compile_path_kernel(self) -> None:
+        """Compile Integrated Gradients' path kernel (shared by every path method, once per
+        model) now, with one path point: about 1 s that its first update would otherwise
+        add to the student's wait (issue 20's 2 s per update). An optimisation only: a model
+        it does not suit fails later, in the method, with the method's own message."""
+        from ..methods.kernels import weighted_path_gradients
+
+        image = self.images[self.image_name]
+        one = np.ones(1, np.float32)
+        with contextlib.suppress(Exception):
+            weighted_path_gradients(
+                self.model, np.zeros_like(image), image, one, one, int(self.controls["class"].value)
+            )
 
     # -- images and classes -------------------------------------------------------------
     def _add_image(self, name: str, image) -> str:
@@ -313,16 +334,21 @@ class SaliencyExplorer:
 
     def _compute(self, method: str, image: np.ndarray, cls: int) -> tuple[np.ndarray, str]:
         """The library's method with the progress hook: the same map as calling it directly."""
-        values, _, completeness = method_by_title(method).run(
-            self.model, image, cls, progress=self._set_progress, **self.settings(method)
-        )
+        with warnings.catch_warnings():  # IG at the explorer's cap: said in the status line
+            warnings.filterwarnings("ignore", "Integrated Gradients did not reach")
+            values, _, completeness = method_by_title(method).run(
+                self.model, image, cls, progress=self._set_progress, **self.settings(method)
+            )
         note = "" if completeness is None else f"completeness gap {completeness.relative_gap:.1%}"
         if getattr(completeness, "steps", None):
             note += f" with {completeness.steps} steps"
+        if getattr(completeness, "converged", True) is False:
+            note += " (the explorer's cap: not yet within the tolerance)"
         return values, note
 
     def render(self) -> np.ndarray:
         """Compute the current map (or take it from the cache) and redraw. Returns the map."""
+        start, cpu = time.perf_counter(), time.process_time()
         key = self.key()
         _, cls, method, params = key
         image = self.images[self.image_name]
@@ -339,32 +365,16 @@ class SaliencyExplorer:
         self.last_map, self.last_key = values, key
         settings = ", ".join(f"{p}={v}" for p, v in params)
         title = f"{method}{f' ({settings})' if settings else ''}, class {cls}"
-        self.view.value = self._png(image, values, title, method_by_title(method).signed)
+        self.view.value = explorer_png(
+            image, values, title, method_by_title(method).signed,
+            alpha=self.controls["alpha"].value, image_name=self.image_name,
+        )  # fmt: skip
+        self.last_seconds = time.perf_counter() - start
+        self.last_cpu_seconds = time.process_time() - cpu
         source = "from the cache" if cached else "computed"
-        self.status.value = f"{title}: {source}{'; ' + note if note else ''}."
+        timing = f" ({self.last_seconds:.1f} s)"
+        self.status.value = f"{title}: {source}{timing}{'; ' + note if note else ''}."
         return values
-
-    def _png(self, image: np.ndarray, values: np.ndarray, title: str, signed: bool) -> bytes:
-        """Input, overlay, raw map. A signed map (IG, gradient x input) is overlaid as its
-        magnitude on a grey photo, readable; the raw panel keeps its signs."""
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(10, 3.6))
-        axes = fig.subplots(1, 3)
-        axes[0].imshow(np.clip(image / 255.0, 0, 1))
-        axes[0].set_title(f"input: {self.image_name}", fontsize=10)
-        axes[0].axis("off")
-        if signed:
-            show_attribution(axes[1], values, image, title="|magnitude| overlay", colorbar=False)
-        else:
-            alpha = self.controls["alpha"].value
-            show_map(axes[1], values, image, "overlay", alpha=alpha, colorbar=False)
-        show_map(axes[2], values, None, "raw map")
-        fig.suptitle(title, fontsize=11)
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        return buffer.getvalue()
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
