@@ -131,7 +131,9 @@ def test_a_hands_on_cell_is_followed_by_its_check(path):
     for hands_on, check in pairs:
         cell, code = hands_on.get("id"), _source(hands_on)
         assert "if SOLUTION" in code, f"{path.name}, cell {cell}: fill in the solution"
-        assert re.search(r"=\s*\.\.\.", code), f"{path.name}, cell {cell}: no `...` placeholder"
+        assert re.search(r"(?:=|\breturn)\s*\.\.\.", code), (  # a value, or a function's body
+            f"{path.name}, cell {cell}: no `...` placeholder"
+        )
         placeholders = re.findall(r"^\s*([\w, ]+?)\s*=\s*None\b", code, re.M)
         assert not placeholders, (
             f"{path.name}, cell {cell}: {placeholders} start as None; the placeholder is `...`"
