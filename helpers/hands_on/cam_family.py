@@ -21,7 +21,7 @@ import numpy as np
 from ..exercises import Answer, Mistake, WrongAnswerError, check_answers
 from ..methods.cam import GradCamParts, grad_cam_parts
 from ..models.scores import predict_logits
-from .grad_cam import _distinct
+from .common import distinct
 
 NAMES = ("my_alpha", "my_weights")
 
@@ -117,13 +117,13 @@ def grad_cam_plus_plus_steps(parts: GradCamParts, logit: float) -> dict[str, Ans
     return {
         "my_alpha": Answer(
             np.where(counted, alpha, 0.0),
-            _distinct(np.where(counted, alpha, 0.0), alpha_mistakes),
+            distinct(np.where(counted, alpha, 0.0), alpha_mistakes),
             correct=[np.where(counted, _alpha(parts.gradients, parts.feature_maps.sum((0, 1))), 0)],
             hint="alpha = g^2 / (2 g^2 + A.sum(axis=(0, 1)) g^3), compared where g > 0.",
         ),
         "my_weights": Answer(
             weights,
-            _distinct(weights, weight_mistakes),
+            distinct(weights, weight_mistakes),
             correct=[(alpha * positive).astype(np.float32).sum(axis=(0, 1))],
             hint="w_k = sum over the grid of alpha_ij * ReLU(g_ij), shape (K,); where g = 0, "
             "alpha is 0/0: set it to 0 (np.divide(..., where=den != 0)).",
