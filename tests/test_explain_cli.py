@@ -39,8 +39,8 @@ def explain(*args, timeout=300):
         (["espresso", "--class", "-1"], "class index -1 is outside 0..999"),
         (["espresso", "--class", "2.5"], "must be a whole number"),
         (
-            ["espresso", "--class", "espresso", "--methods", "grad_cam,lime"],
-            "unknown method 'lime'",
+            ["espresso", "--class", "espresso", "--methods", "grad_cam,lrp"],
+            "unknown method 'lrp'",
         ),
         (["espresso", "--class", "espresso", "--methods", "gradcamm"], "Did you mean grad_cam"),
         (["espresso", "--class", "espresso", "--model", "vgg19"], "unknown model 'vgg19'"),
