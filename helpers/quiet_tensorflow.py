@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -124,8 +125,44 @@ class _FirstTensorFlowImport(importlib.abc.MetaPathFinder):
         return spec
 
 
+#: The course's compiled kernels: closures made once per model (and layer), each with an
+#: ``input_signature`` so that it is traced exactly once for any batch size.
+_OWN_KERNELS = (
+    "input_gradient_function.<locals>.input_gradients",
+    "_Compiled.__init__.<locals>.weighted_path_gradients",
+    "_masked_logits.<locals>.masked_logits",
+    "_compile.<locals>.parts",
+    "_compile_features.<locals>.parts",
+    "_compiled.<locals>.run",
+)
+_RETRACING = re.compile(
+    r"calls to <function (?:" + "|".join(re.escape(k) for k in _OWN_KERNELS) + r") at 0x"
+    r"[0-9a-f]+> triggered tf\.function retracing"
+)
+
+
+class _OwnKernelRetracing(logging.Filter):
+    """Drops TensorFlow's "N out of the last M calls to <function ...> triggered tf.function
+    retracing" for the course's own kernels. TensorFlow counts traces per Python *code*
+    object, so compiling one kernel per layer from the same code (looking at five layers in
+    a row, notebook 07) reads as retracing although each kernel is traced once. The warning
+    about any other function (a student's) is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _RETRACING.search(record.getMessage())
+
+
+def quiet_own_retracing() -> None:
+    """Install :class:`_OwnKernelRetracing` on TensorFlow's logger (idempotent)."""
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _OwnKernelRetracing) for f in logger.filters):
+        logger.addFilter(_OwnKernelRetracing())
+
+
 def install() -> None:
-    """Make the first ``import tensorflow`` quiet (no-op once TensorFlow is imported)."""
+    """Make the first ``import tensorflow`` quiet (no-op once TensorFlow is imported), and
+    TensorFlow's retracing warning quiet about the course's own kernels."""
+    quiet_own_retracing()
     if "tensorflow" in sys.modules or any(
         isinstance(f, _FirstTensorFlowImport) for f in sys.meta_path
     ):
