@@ -234,10 +234,11 @@ def test_readme_lists_the_notebooks_in_file_order():
     assert "INSTRUCTORS.md" in readme and (PROJECT_ROOT / "INSTRUCTORS.md").is_file()
 
 
-# --- CI's second arithmetic setting (.ci/arithmetic.sh) runs the notebooks in solution mode,
+# --- CI's second arithmetic setting (the Colab simulation, .ci/colab_sim.sh) runs the notebooks
+# in solution mode,
 # whose checks include student mode's, unless SOLUTION changes what a notebook computes -------
 
-ARITHMETIC_SCRIPT = PROJECT_ROOT / ".ci" / "arithmetic.sh"
+ARITHMETIC_SCRIPT = PROJECT_ROOT / ".ci" / "colab_sim.sh"
 
 
 def _solution_changes_inputs(nb) -> list[str]:
@@ -260,12 +261,12 @@ def _solution_changes_inputs(nb) -> list[str]:
 def test_ci_runs_in_student_mode_too_where_solution_changes_the_inputs():
     text = ARITHMETIC_SCRIPT.read_text(encoding="utf-8")
     listed = set(
-        re.findall(r"notebooks/(\w+\.ipynb)", re.search(r"STUDENT_TOO=\(([^)]*)\)", text)[1])
+        re.findall(r"(\w+\.ipynb)", re.search(r"STUDENT_TOO=\(([^)]*)\)", text)[1])
     )
     needed = {p.name: _solution_changes_inputs(_load(p)) for p in NOTEBOOKS}
     missing = {name: cells for name, cells in needed.items() if cells and name not in listed}
     assert not missing, (
         f"SOLUTION changes these notebooks' inputs (cells {missing}): add them to STUDENT_TOO "
-        "in .ci/arithmetic.sh so the second arithmetic setting runs them in student mode too"
+        "in .ci/colab_sim.sh so the second arithmetic setting runs them in student mode too"
     )
     assert listed <= {p.name for p in NOTEBOOKS}, listed

@@ -87,7 +87,7 @@ def prediction_check(top5: list, class_index: int) -> tuple[bool, str]:
         return True, f"OK: class {class_index} {name} is number {rank} of the model's top-5."
     best = f"{top5[0][0]} {top5[0][1]}" if top5 else "?"
     return False, (
-        f"WARNING: class {class_index} {name} is NOT among the model's top-5 (its top-1 is "
+        f"Careful: class {class_index} {name} is NOT among the model's top-5 (its top-1 is "
         f"{best}). The maps will explain a class the model does not see here: fine for a "
         "discussion, but check the class and the image first."
     )
