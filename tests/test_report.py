@@ -86,7 +86,8 @@ def test_prediction_check_warns_when_the_class_is_not_in_the_top5():
     ok, message = prediction_check(top5, 657)
     assert ok and "number 2" in message
     ok, message = prediction_check(top5, 812)
-    assert not ok and message.startswith("WARNING") and "540 drilling_platform" in message
+    assert not ok and message.startswith("Careful:") and "NOT among" in message
+    assert "540 drilling_platform" in message
 
 
 def test_markdown_table_round_trips_answers_with_pipes_and_newlines():
