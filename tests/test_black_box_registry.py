@@ -52,12 +52,13 @@ def test_each_runs_on_lite0_at_its_fast_settings(name, lite0, espresso):
 
 def test_the_explorer_starts_rise_at_its_explorer_settings(lite0, cat):
     ex = helpers.explorer(lite0, {"cat": cat})
-    assert ex.controls["masks"].value == 160 and ex.controls["samples"].value == 160
+    masks, samples = METHODS["rise"].explorer["masks"], METHODS["lime"].explorer["samples"]
+    assert ex.controls["masks"].value == masks and ex.controls["samples"].value == samples
     assert ex.controls["steps"].value == 8
     ex.controls["method"].value = "RISE"
     assert ex.controls["masks"].layout.display == "" and ex.controls["n"].layout.display == "none"
-    expected = helpers.rise(lite0, cat, 285, masks=160, progress=False)
+    expected = helpers.rise(lite0, cat, 285, masks=masks, progress=False)
     np.testing.assert_allclose(ex.last_map, expected, rtol=1e-5)
-    assert "computed" in ex.status.value and ex._cost("RISE") == " (160 forward passes)"
+    assert "computed" in ex.status.value and ex._cost("RISE") == f" ({masks} forward passes)"
     ex.controls["method"].value = "KernelSHAP"
     assert "completeness gap" in ex.status.value
