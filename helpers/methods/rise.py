@@ -155,11 +155,10 @@ def rise(
                 chunk = generator[part]
                 masked = removed + chunk[..., None] * delta
                 scores = class_scores(model, masked, int(cls), score)
-                # one float32 matrix-vector product per chunk (a float64 tensordot would copy
-                # the chunk first), summed into float64
-                total += (scores.astype(np.float32) @ chunk.reshape(len(chunk), -1)).reshape(
-                    total.shape
-                )
+                # the score-weighted sum of the chunk's masks, in float32 (a float64 tensordot
+                # would copy the chunk first) and without BLAS: a BLAS call here leaves its
+                # threads spinning into the next forward pass, which then took 1.5x as long
+                total += np.einsum("n,nhw->hw", scores.astype(np.float32), chunk)
                 coverage += chunk.sum(axis=0)
                 advance(part.stop - part.start)
             if normalize == "paper":
